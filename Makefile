@@ -1,0 +1,42 @@
+# The two commands a fresh machine needs are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+STACK_PYTHON := /usr/bin/python3
+VENV := .venv-test
+BATS := node_modules/bats/bin/bats
+STAMPS := .make
+PYTEST_ARGS ?= -n 2
+
+.PHONY: setup test unit integration bats demo lint clean
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(BATS)
+
+$(STAMPS)/system: scripts/install-system-deps
+	scripts/install-system-deps
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: requirements-test.txt $(STAMPS)/system
+	$(STACK_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+$(BATS):
+	npm install --no-save --no-audit --no-fund --silent bats@1.13.0
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BATS) tests/bats
+
+unit: setup
+	$(VENV)/bin/pytest tests/unit
+
+bats: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BATS) tests/bats
+
+lint: setup
+	$(VENV)/bin/ruff check runtime procfile_gen tests buildpack
+
+demo: setup
+	scripts/demo
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules dist

@@ -1,0 +1,174 @@
+"""Inspection: everything launchpack decides about an app from its files and config vars.
+
+Pure: reads files, never writes and never runs anything, so it is fast and unit-testable on
+fixture directories. The build steps act on the AppInfo it returns.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import procfile_gen
+from runtime import errors, python_version
+from runtime.config import ConfigVars
+from runtime.frameworks import django
+
+# Any of these at the app root makes it a Python app (bin/detect).
+MARKERS = (
+    "requirements.txt",
+    "requirements.in",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "Pipfile",
+    "Pipfile.lock",
+    "poetry.lock",
+    "uv.lock",
+    ".python-version",
+    "runtime.txt",
+    "manage.py",
+    "wsgi.py",
+    "app.py",
+    "app.sh",
+    "paste.ini",
+)
+
+# Hooks the build runs, in order, with where they live in the app.
+BUILD_HOOKS = {
+    "pre_compile": "bin/pre_compile",
+    "build": ".launchpack/action_hooks/build",
+    "post_compile": "bin/post_compile",
+}
+# Hooks run later, by the platform or the CLI.
+RUN_HOOKS = {
+    "migrate": ".launchpack/action_hooks/migrate",
+    "deploy": ".launchpack/action_hooks/deploy",
+    "setup": ".launchpack/action_hooks/setup",
+}
+
+
+@dataclass(frozen=True)
+class StaticMapping:
+    url: str
+    root: str  # relative to the app dir, or absolute
+
+
+@dataclass(frozen=True)
+class DependencySource:
+    kind: str  # "requirements" | "none"
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    app_dir: str
+    markers: tuple[str, ...]
+    python_request: python_version.PythonRequest | None
+    python_requests: tuple[python_version.PythonRequest, ...]
+    dependencies: DependencySource
+    kind: str  # "django" | "wsgi" | "procfile" (only the user's Procfile says how to run it)
+    django: django.DjangoProject | None = None
+    wsgi_app: str | None = None  # "module:callable" for a plain WSGI app
+    static: StaticMapping | None = None  # configured mapping for non-Django apps
+    hooks: dict[str, str] = field(default_factory=dict)  # hook name -> relative path, present ones only
+    procfile: procfile_gen.Procfile | None = None
+
+
+def markers_present(app_dir: str) -> list[str]:
+    return [m for m in MARKERS if os.path.exists(os.path.join(app_dir, m))]
+
+
+def is_python_app(app_dir: str) -> bool:
+    return bool(markers_present(app_dir))
+
+
+def not_a_python_app(app_dir: str) -> errors.NotAPythonApp:
+    try:
+        entries = sorted(os.listdir(app_dir))
+    except OSError:
+        entries = []
+    shown = ", ".join(entries[:30]) + (f", ... ({len(entries)} in all)" if len(entries) > 30 else "")
+    return errors.NotAPythonApp(
+        app_dir=app_dir,
+        looked_for=", ".join(MARKERS),
+        found=shown or "(an empty directory)",
+    )
+
+
+def read_procfile(app_dir: str) -> procfile_gen.Procfile | None:
+    path = os.path.join(app_dir, "Procfile")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigFileUnreadable(path="Procfile", reason=str(exc)) from None
+    try:
+        return procfile_gen.parse(text)
+    except procfile_gen.ProcfileError as exc:
+        raise errors.ProcfileInvalid(problems="\n".join(f"Procfile {p}" for p in exc.problems)) from None
+
+
+def dependency_source(app_dir: str) -> DependencySource:
+    if os.path.isfile(os.path.join(app_dir, "requirements.txt")):
+        return DependencySource("requirements", ("requirements.txt",))
+    return DependencySource("none")
+
+
+def wsgi_entry_point(app_dir: str, config: ConfigVars) -> str | None:
+    override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
+    if override:
+        return override if ":" in override else override + ":application"
+    if os.path.isfile(os.path.join(app_dir, "wsgi.py")) or os.path.isfile(os.path.join(app_dir, "wsgi", "__init__.py")):
+        return "wsgi:application"
+    return None
+
+
+def static_mapping(config: ConfigVars) -> StaticMapping | None:
+    url = (config.get("LAUNCHPACK_STATIC_URL") or "").strip()
+    root = (config.get("LAUNCHPACK_STATIC_ROOT") or "").strip()
+    if not (url and root):
+        return None
+    if not url.startswith("/"):
+        url = "/" + url
+    return StaticMapping(url if url.endswith("/") else url + "/", root)
+
+
+def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
+    if not os.path.isdir(app_dir):
+        raise errors.AppDirMissing(app_dir=app_dir)
+    markers = markers_present(app_dir)
+    if not markers:
+        raise not_a_python_app(app_dir)
+    request, requests = python_version.read_request(app_dir)
+    procfile = read_procfile(app_dir)
+    project = django.find_project(app_dir, config.get("DJANGO_SETTINGS_MODULE"))
+    wsgi_app = None if project else wsgi_entry_point(app_dir, config)
+    if project:
+        kind = "django"
+    elif wsgi_app:
+        kind = "wsgi"
+    elif procfile and procfile.get("web"):
+        kind = "procfile"
+    else:
+        raise errors.NoWebProcess()
+    hooks = {
+        name: path
+        for name, path in {**BUILD_HOOKS, **RUN_HOOKS}.items()
+        if os.path.lexists(os.path.join(app_dir, path))
+    }
+    return AppInfo(
+        app_dir=app_dir,
+        markers=tuple(markers),
+        python_request=request,
+        python_requests=tuple(requests),
+        dependencies=dependency_source(app_dir),
+        kind=kind,
+        django=project,
+        wsgi_app=wsgi_app,
+        static=None if project else static_mapping(config),
+        hooks=hooks,
+        procfile=procfile,
+    )

@@ -1,0 +1,205 @@
+"""The catalogue of failures a user can cause, each with what happened, where, and the fix.
+
+Every known failure is one class here. Code raises it with the facts (file names, versions,
+exit codes); the adapters print ``error.render()`` and exit non-zero. Keeping the words in one
+place keeps them consistent, and keeps tracebacks away from users: anything that is *not* a
+LaunchpackError is a bug in launchpack and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class LaunchpackError(Exception):
+    """A failure the user can fix. Subclasses fill in title/detail/fix templates."""
+
+    title = "The build failed"
+    detail = ""
+    fix = ""
+
+    def __init__(self, **facts: object):
+        self.facts = facts
+        super().__init__(self.render_title())
+
+    def _fmt(self, template: str) -> str:
+        return template.format(**self.facts) if template else ""
+
+    def render_title(self) -> str:
+        return self._fmt(self.title)
+
+    def render(self) -> list[str]:
+        """The message as lines (without the ' !     ' prefix the adapters add)."""
+        lines = [self.render_title()]
+        for part in (self._fmt(self.detail), self._fmt(self.fix)):
+            if part:
+                lines.append("")
+                lines.extend(part.splitlines())
+        return lines
+
+
+# --- detection ---------------------------------------------------------------------------
+
+
+class NotAPythonApp(LaunchpackError):
+    title = "No Python app found in {app_dir}"
+    detail = "launchpack looked for any of:\n  {looked_for}\nand found only:\n  {found}"
+    fix = (
+        "Add a requirements.txt (or pyproject.toml, Pipfile, ...) at the root of your repository,\n"
+        "or, if your app is in a subdirectory, deploy that directory."
+    )
+
+
+class AppDirMissing(LaunchpackError):
+    title = "The app directory {app_dir} does not exist"
+    fix = "Pass the directory that holds your app."
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+class UsageError(LaunchpackError):
+    title = "{message}"
+    fix = "{usage}"
+
+
+class ConfigFileUnreadable(LaunchpackError):
+    title = "Could not read {path}"
+    detail = "{reason}"
+    fix = "Make sure {path} is a readable text file (UTF-8)."
+
+
+# --- Python version ----------------------------------------------------------------------
+
+
+class MalformedPythonVersion(LaunchpackError):
+    title = "{source} does not contain a Python version launchpack understands"
+    detail = "It contains: {shown}"
+    fix = "Write a version such as '3.11' (recommended: major.minor) or '3.11.2' on a line of its own.{hint}"
+
+
+class ConflictingPythonVersionLines(LaunchpackError):
+    title = "{source} names more than one Python version: {versions}"
+    fix = "Keep one version in {source}."
+
+
+class UnknownPythonVersion(LaunchpackError):
+    title = "Python {requested} is not available"
+    detail = "{source} asks for Python {requested}, but launchpack can only provide: {available}."
+    fix = "Change {source} to one of those versions{default_hint}."
+
+
+class NoStackPython(LaunchpackError):
+    title = "No Python interpreter found on this stack"
+    detail = "launchpack looked for python3 executables in {searched}."
+    fix = "Use a stack (build image) that has python3, e.g. heroku-24."
+
+
+# --- dependencies ------------------------------------------------------------------------
+
+
+class VirtualenvFailed(LaunchpackError):
+    title = "Could not create the app's Python environment"
+    detail = "{command} exited with status {code}."
+    fix = (
+        "This usually means the stack's Python lacks the venv module (Debian/Ubuntu: python3-venv).\n"
+        "The output above shows the cause."
+    )
+
+
+class CommittedVirtualenv(LaunchpackError):
+    title = "Your repository contains a virtual environment: {path}"
+    detail = "A virtual environment built on your machine does not work on the platform."
+    fix = "Remove it from the repository (git rm -r --cached {path}) and add it to .gitignore."
+
+
+class DependencyInstallFailed(LaunchpackError):
+    title = "Installing dependencies from {source} failed"
+    detail = "{installer} exited with status {code}; its output is above."
+    fix = (
+        "Check the package names and versions in {source} (a typo, or a version that does not\n"
+        "exist on the package index, is the usual cause), then push again."
+    )
+
+
+class ToolInstallFailed(LaunchpackError):
+    title = "Could not install {tool}, which launchpack needs to build your app"
+    detail = "{command} exited with status {code}; its output is above."
+    fix = "This is usually a network problem reaching the package index; push again to retry."
+
+
+# --- hooks -------------------------------------------------------------------------------
+
+
+class HookNotExecutable(LaunchpackError):
+    title = "The hook {hook} is not executable"
+    fix = (
+        "Make it executable and commit that: chmod +x {hook} && git update-index --chmod=+x {hook}\n"
+        "(hooks run directly, so they also need a '#!' line such as #!/bin/bash)."
+    )
+
+
+class HookFailed(LaunchpackError):
+    title = "The hook {hook} failed with exit status {code}"
+    detail = "Its output is above."
+    fix = "Fix the hook (it runs from the app directory with your app's environment active), then push again."
+
+
+class HookCannotRun(LaunchpackError):
+    title = "The hook {hook} could not be started"
+    detail = "{reason}"
+    fix = "Check its first line: it must start with '#!' and name an interpreter that exists, e.g. #!/bin/bash."
+
+
+# --- Django ------------------------------------------------------------------------------
+
+
+class DjangoSettingsNotFound(LaunchpackError):
+    title = "Could not find your Django settings module"
+    detail = "{reason}"
+    fix = "Set the config var DJANGO_SETTINGS_MODULE to your settings module, e.g. mysite.settings."
+
+
+class DjangoSettingsModuleMissing(LaunchpackError):
+    title = "Django settings module '{settings}' does not exist"
+    detail = "{source} names '{settings}', but there is no {candidates} in your app."
+    fix = "Correct the module name in {source} (it is a dotted Python path relative to the app root)."
+
+
+class DjangoSettingsBroken(LaunchpackError):
+    title = "Your Django settings module '{settings}' could not be loaded"
+    detail = "{error}"
+    fix = (
+        "Fix the error in {where}, or, to skip collectstatic and the build's checks of your settings,\n"
+        "set the config var DISABLE_COLLECTSTATIC=1."
+    )
+
+
+class DjangoNotInstalled(LaunchpackError):
+    title = "Your app has a manage.py, but Django is not installed"
+    fix = "Add Django to {source} (e.g. a line 'Django>=5.2,<6'), then push again."
+
+
+class CollectstaticFailed(LaunchpackError):
+    title = "python manage.py collectstatic --noinput failed with exit status {code}"
+    detail = "Its output is above."
+    fix = (
+        "Fix the error shown, or, if your app does not need static files collected at build time,\n"
+        "set the config var DISABLE_COLLECTSTATIC=1."
+    )
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+class ProcfileInvalid(LaunchpackError):
+    title = "Your Procfile has invalid lines"
+    detail = "{problems}"
+    fix = "Each line must be '<process type>: <command>', e.g. 'web: gunicorn myproject.wsgi'."
+
+
+class NoWebProcess(LaunchpackError):
+    title = "launchpack cannot tell how to start your app"
+    detail = "Found no manage.py with a settings module, no wsgi.py and no Procfile with a 'web:' line."
+    fix = (
+        "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable,\n"
+        "or add a Procfile with a 'web:' line."
+    )

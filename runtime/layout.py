@@ -1,0 +1,76 @@
+"""Where a build puts things, per platform. The core steps only ever ask the Layout.
+
+Heroku builds in /tmp/build_* and runs the result at /app; CNB builds and runs at /workspace
+with the environment in a layer; the local CLI keeps the environment outside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+
+RUNTIME_DIRNAME = ".launchpack-runtime"
+
+
+@dataclass(frozen=True)
+class Layout:
+    app_dir: str  # where the app is while it is built
+    runtime_dir: str  # generated runtime files: env.sh, python/, static/, launch.json
+    venv_dir: str  # the app's Python environment
+    cache_dir: str | None  # kept between builds
+    # Where the app dir will be when the app runs, when that is not app_dir (Heroku: /app).
+    run_app_dir: str | None = None
+    # Paths relative to the app dir, so that env.sh works wherever the slug is unpacked.
+    relative: bool = True
+
+    @property
+    def python_dir(self) -> str:
+        return os.path.join(self.runtime_dir, "python")
+
+    @property
+    def static_dir(self) -> str:
+        return os.path.join(self.runtime_dir, "static")
+
+    @property
+    def env_script(self) -> str:
+        return os.path.join(self.runtime_dir, "env.sh")
+
+    @property
+    def launch_file(self) -> str:
+        return os.path.join(self.runtime_dir, "launch.json")
+
+    def cache(self, *parts: str) -> str | None:
+        return os.path.join(self.cache_dir, *parts) if self.cache_dir else None
+
+    def shell_paths(self) -> dict[str, str]:
+        """Shell expressions for env.sh's APP_DIR, RUNTIME_DIR and VENV_DIR."""
+        if self.relative:
+            # Procfile commands and .profile.d both run from the app dir.
+            return {
+                "APP_DIR": '"$PWD"',
+                "RUNTIME_DIR": '"$LAUNCHPACK_APP_DIR/' + os.path.relpath(self.runtime_dir, self.app_dir) + '"',
+                "VENV_DIR": '"$LAUNCHPACK_APP_DIR/' + os.path.relpath(self.venv_dir, self.app_dir) + '"',
+            }
+        return {
+            "APP_DIR": shlex.quote(self.app_dir),
+            "RUNTIME_DIR": shlex.quote(self.runtime_dir),
+            "VENV_DIR": shlex.quote(self.venv_dir),
+        }
+
+    def env_prefix(self) -> str:
+        """What a generated Procfile command starts with to get the app's environment."""
+        if self.relative:
+            return ". ./" + os.path.relpath(self.env_script, self.app_dir) + " && "
+        return ". " + shlex.quote(self.env_script) + " && "
+
+
+def heroku(build_dir: str, cache_dir: str) -> Layout:
+    runtime_dir = os.path.join(build_dir, RUNTIME_DIRNAME)
+    return Layout(
+        app_dir=build_dir,
+        runtime_dir=runtime_dir,
+        venv_dir=os.path.join(runtime_dir, "venv"),
+        cache_dir=cache_dir,
+        run_app_dir="/app",
+    )

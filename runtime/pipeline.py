@@ -1,0 +1,154 @@
+"""The core build, the same for every platform: adapters differ only in the Layout they pass
+and in how they publish the resulting process types.
+
+    inspect -> Python -> environment -> pre_compile -> dependencies -> build hook
+            -> framework steps (collectstatic) -> post_compile -> runtime files
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import procfile_gen
+from runtime import appinfo, hooks, processes, python_version, pythonenv, runtime_files
+from runtime.appinfo import BUILD_HOOKS, AppInfo
+from runtime.buildenv import build_environment
+from runtime.config import ConfigVars
+from runtime.frameworks import django_build
+from runtime.installers import pip
+from runtime.layout import Layout
+from runtime.output import Output
+from runtime.servers import WebApp, gunicorn
+
+
+@dataclass
+class BuildResult:
+    info: AppInfo
+    interpreter: python_version.Interpreter
+    processes: list[procfile_gen.ProcessType]
+    launch: dict
+
+
+def choose_python(info: AppInfo, out: Output) -> python_version.Interpreter:
+    available = python_version.stack_interpreters()
+    default = python_version.default_interpreter(available)
+    if len({r.version for r in info.python_requests}) > 1:
+        winner, *others = info.python_requests
+        out.warn(
+            f"{winner.source} asks for Python {winner.version} and "
+            + ", ".join(f"{o.source} for {o.version}" for o in others)
+            + f": {winner.source} wins. Delete the others to avoid confusion."
+        )
+    chosen = python_version.choose(info.python_request, available, default)
+    source = info.python_request.source if info.python_request else "the stack's default; pin it in .python-version"
+    out.header(f"Using Python {chosen.version_text} ({source})")
+    return chosen
+
+
+def report_config(config: ConfigVars, out: Output) -> None:
+    if config.values:
+        out.info("Config vars available to the build: " + ", ".join(sorted(config.values)) + " (values not shown)")
+    if config.denied:
+        out.warn(
+            "Not exporting the config vars " + ", ".join(config.denied) + " to the build:\n"
+            "they would change how the build itself runs (see README: config vars)."
+        )
+
+
+def run_build_hook(name: str, info: AppInfo, env: Mapping[str, str], out: Output) -> None:
+    path = BUILD_HOOKS[name]
+    if name not in info.hooks:
+        return
+    with out.step(f"Running hook {path}"):
+        hooks.run_hook(info.app_dir, path, env, out)
+
+
+def install_dependencies(
+    info: AppInfo, interpreter, layout: Layout, env: Mapping[str, str], out: Output
+) -> None:
+    deps = info.dependencies
+    label = ", ".join(deps.files) if deps.files else "no dependency file"
+    with out.step(f"Installing dependencies ({label}) with pip"):
+        tools = pip.tools_env(interpreter, layout, out)
+        if deps.kind == "requirements":
+            pip.install_requirements(tools, layout.venv_dir, deps.files, layout, env, out)
+        missing = [req for dist, req in gunicorn.REQUIREMENTS.items() if not pythonenv.installed(layout.venv_dir, dist)]
+        if missing:
+            out.info("Adding what the web server needs: " + ", ".join(missing))
+            pip.install_packages(tools, layout.venv_dir, missing, layout, env, out)
+
+
+def app_relative(path: str | None, layout: Layout) -> str | None:
+    """Paths recorded for run time are relative to the app dir when inside it (the app moves)."""
+    if path and os.path.isabs(path) and (path + os.sep).startswith(layout.app_dir + os.sep):
+        return os.path.relpath(path, layout.app_dir)
+    return path
+
+
+def framework_steps(
+    info: AppInfo, layout: Layout, config: ConfigVars, env: dict[str, str], out: Output
+) -> tuple[WebApp | None, dict, dict[str, str]]:
+    """(what the web process serves, launch.json facts, env.sh exports)."""
+    if info.django:
+        with out.step("Django: collecting static files"):
+            result = django_build.build(info.django, layout, config, env, out)
+        env["DJANGO_SETTINGS_MODULE"] = result.settings_module
+        web = WebApp(result.wsgi_app, result.static_url, result.static_root, whitenoise=result.serve_static)
+        launch = {
+            "django": {
+                "settings_module": info.django.settings,
+                "runtime_settings_module": result.settings_module,
+                "settings_source": info.django.settings_source,
+                "static_root_supplied": result.static_root_supplied,
+            },
+            "static": {"source": "django", "url": result.static_url, "root": app_relative(result.static_root, layout)}
+            if result.serve_static
+            else None,
+        }
+        return web, launch, {"DJANGO_SETTINGS_MODULE": result.settings_module}
+    if info.wsgi_app:
+        static = info.static
+        web = WebApp(info.wsgi_app, static.url if static else None, static.root if static else None, bool(static))
+        return web, {"static": {"url": static.url, "root": static.root} if static else None}, {}
+    return None, {"static": None}, {}
+
+
+def build(layout: Layout, config: ConfigVars, platform_env: Mapping[str, str], out: Output) -> BuildResult:
+    info = appinfo.inspect_app(layout.app_dir, config)
+    for name in BUILD_HOOKS:  # fail before the slow steps, not after them
+        if name in info.hooks:
+            hooks.check_runnable(info.app_dir, info.hooks[name])
+    out.add_secrets(config.secrets())
+    report_config(config, out)
+    interpreter = choose_python(info, out)
+
+    with out.step("Creating the app's Python environment"):
+        pythonenv.create(interpreter, layout.venv_dir, out)
+    os.makedirs(layout.python_dir, exist_ok=True)
+    runtime_files.copy_runtime_modules(layout)
+    env = build_environment(platform_env, config, layout)
+
+    run_build_hook("pre_compile", info, env, out)
+    install_dependencies(info, interpreter, layout, env, out)
+    run_build_hook("build", info, env, out)
+    web, launch_facts, exports = framework_steps(info, layout, config, env, out)
+    run_build_hook("post_compile", info, env, out)
+
+    generated = processes.generate(info, web, layout.env_prefix())
+    launch = {
+        "version": 1,
+        "python": interpreter.version_text,
+        "kind": info.kind,
+        "server": gunicorn.NAME if web else None,
+        "wsgi_app": web.wsgi_app if web else None,
+        "serve_static": "whitenoise" if web and web.whitenoise else None,
+        "processes": {p.name: p.command for p in generated},
+        "user_procfile": info.procfile.as_dict() if info.procfile else None,
+        **launch_facts,
+    }
+    runtime_files.write_env_script(layout, {k: f'"{v}"' for k, v in exports.items()})
+    runtime_files.write_launch(layout, launch)
+    pythonenv.make_relocatable(layout.venv_dir, layout.app_dir, layout.run_app_dir)
+    return BuildResult(info, interpreter, generated, launch)

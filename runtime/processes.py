@@ -1,0 +1,20 @@
+"""The process types launchpack generates for an app (pure).
+
+One generator for every platform: the Procfile, bin/release's default_process_types and CNB's
+launch.toml are all renderings of what ``generate`` returns.
+"""
+
+from __future__ import annotations
+
+from procfile_gen import ProcessType
+from runtime.appinfo import RUN_HOOKS, AppInfo
+from runtime.servers import WebApp, gunicorn
+
+
+def generate(info: AppInfo, web: WebApp | None, env_prefix: str) -> list[ProcessType]:
+    processes = []
+    if web is not None:
+        processes.append(ProcessType("web", env_prefix + gunicorn.web_command(web)))
+    if "migrate" in info.hooks:
+        processes.append(ProcessType("release", env_prefix + "launchpack_release ./" + RUN_HOOKS["migrate"]))
+    return processes

@@ -1,0 +1,157 @@
+"""Start-time defaults for how many processes and threads the web server runs.
+
+Copied into every built app and run when a process starts (not at build time), because the
+limits that matter are those of the container the app runs in, which the build cannot know.
+
+    cpus   = the cgroup CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded
+             up; without a quota, the CPUs this process may run on
+    memory = the cgroup memory limit (v2 memory.max, v1 memory.limit_in_bytes); without a
+             limit, the machine's MemTotal
+    WEB_CONCURRENCY    = max(1, min(2 * cpus + 1, memory_mib // 256, 16))
+    LAUNCHPACK_THREADS = 4
+
+Each process of a typical Django app needs well under 256 MiB, and 2 * cpus + 1 processes keep
+every CPU busy while some processes wait on I/O (gunicorn's documented rule of thumb). A value
+the user sets for either variable always wins.
+
+Standard library only; runs on the app's Python. Usage:
+    python launchpack_env.py sh      export lines for the variables the user has not set
+    python launchpack_env.py execd   the same as TOML on fd 3 (Cloud Native Buildpacks exec.d)
+    python launchpack_env.py json    the computation, for `launchpack explain`
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+MIB = 1024 * 1024
+PER_PROCESS_MIB = 256
+MAX_PROCESSES = 16
+DEFAULT_THREADS = 4
+UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge page-aligned number
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def _cgroup_v2_dir(root: str) -> str | None:
+    """This process's cgroup v2 directory (containers usually see their own at the root)."""
+    if not os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return None
+    own = _read("/proc/self/cgroup") if root == "/sys/fs/cgroup" else None
+    for line in (own or "").splitlines():
+        if line.startswith("0::"):
+            candidate = os.path.join(root, line[3:].lstrip("/"))
+            if os.path.exists(os.path.join(candidate, "memory.max")):
+                return candidate
+    return root
+
+
+def memory_limit(root: str = "/sys/fs/cgroup", meminfo: str = "/proc/meminfo") -> tuple[int, str]:
+    """(bytes, where it came from)."""
+    v2 = _cgroup_v2_dir(root)
+    if v2:
+        value = _read(os.path.join(v2, "memory.max"))
+        if value and value != "max":
+            return int(value), "cgroup v2 memory.max"
+    else:
+        value = _read(os.path.join(root, "memory", "memory.limit_in_bytes"))
+        if value and value.isdigit() and int(value) < UNLIMITED:
+            return int(value), "cgroup v1 memory.limit_in_bytes"
+    for line in (_read(meminfo) or "").splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) * 1024, "MemTotal"
+    return 512 * MIB, "assumed"
+
+
+def cpu_limit(root: str = "/sys/fs/cgroup", available: int | None = None) -> tuple[int, str]:
+    """(cpus, where it came from)."""
+    if available is None:
+        try:
+            available = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            available = os.cpu_count() or 1
+    v2 = _cgroup_v2_dir(root)
+    quota = period = None
+    if v2:
+        value = _read(os.path.join(v2, "cpu.max"))
+        if value and not value.startswith("max"):
+            parts = value.split()
+            quota, period = int(parts[0]), int(parts[1]) if len(parts) > 1 else 100000
+        source = "cgroup v2 cpu.max"
+    else:
+        for sub in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+            q = _read(os.path.join(root, sub, "cpu.cfs_quota_us"))
+            p = _read(os.path.join(root, sub, "cpu.cfs_period_us"))
+            if q and p and q.lstrip("-").isdigit() and int(q) > 0:
+                quota, period = int(q), int(p)
+                break
+        source = "cgroup v1 cpu.cfs_quota_us"
+    if quota and period:
+        return max(1, min(available, math.ceil(quota / period))), source
+    return max(1, available), "CPUs available"
+
+
+def recommend(cpus: int, memory_bytes: int) -> dict[str, int]:
+    by_memory = max(1, memory_bytes // (PER_PROCESS_MIB * MIB))
+    processes = max(1, min(2 * cpus + 1, by_memory, MAX_PROCESSES))
+    return {"WEB_CONCURRENCY": processes, "LAUNCHPACK_THREADS": DEFAULT_THREADS}
+
+
+def compute(environ: dict[str, str] | None = None, root: str = "/sys/fs/cgroup") -> dict[str, object]:
+    environ = dict(os.environ if environ is None else environ)
+    memory, memory_source = memory_limit(root)
+    cpus, cpu_source = cpu_limit(root)
+    recommended = recommend(cpus, memory)
+    chosen = {}
+    for name, value in recommended.items():
+        user = (environ.get(name) or "").strip()
+        chosen[name] = user if user else str(value)
+    return {
+        "cpus": cpus,
+        "cpu_source": cpu_source,
+        "memory_mib": memory // MIB,
+        "memory_source": memory_source,
+        "recommended": recommended,
+        "set_by_user": sorted(n for n in recommended if (environ.get(n) or "").strip()),
+        "values": chosen,
+    }
+
+
+def _is_web() -> bool:
+    name = os.environ.get("DYNO") or os.environ.get("HONCHO_PROCESS_NAME") or ""
+    return name.startswith("web")
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[1] if len(argv) > 1 else "sh"
+    result = compute()
+    new = {k: v for k, v in result["values"].items() if k not in result["set_by_user"]}
+    if mode == "json":
+        print(json.dumps(result, indent=2))
+    elif mode == "execd":
+        with os.fdopen(3, "w") as fd3:
+            for name, value in new.items():
+                fd3.write(f'{name} = "{value}"\n')
+    else:
+        for name, value in new.items():
+            print(f"export {name}={value}")
+    if new and _is_web():
+        sys.stderr.write(
+            "launchpack: {cpus} CPU(s) ({cpu_source}), {memory_mib} MiB ({memory_source}): ".format(**result)
+            + " ".join(f"{k}={v}" for k, v in new.items())
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

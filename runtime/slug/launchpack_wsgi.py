@@ -1,0 +1,88 @@
+"""The WSGI callable launchpack's generated web process serves.
+
+It is the app's own callable (recorded at build time in launch.json, next to this module's
+directory), wrapped in WhiteNoise when the app has static files and the server cannot serve
+them itself (gunicorn, waitress). The user's code is never edited: this module imports it.
+
+An app that already serves its static files with WhiteNoise (the middleware, or a WhiteNoise
+instance as its callable) is not wrapped a second time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+
+RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Django's ManifestStaticFilesStorage and WhiteNoise's own storage add a 12-hex-digit hash.
+HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.\w+$")
+
+
+def load_launch() -> dict:
+    with open(os.path.join(RUNTIME_DIR, "launch.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_callable(target: str):
+    module_name, _, attribute = target.partition(":")
+    obj = importlib.import_module(module_name)
+    for part in (attribute or "application").split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(f"launchpack: {message}\n")
+
+
+def django_static():
+    """(url, root) from the running settings, or None when WhiteNoise must not wrap the app."""
+    from django.conf import settings
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if any("whitenoise" in m.lower() for m in middleware):
+        return None
+    url = getattr(settings, "STATIC_URL", None) or ""
+    root = getattr(settings, "STATIC_ROOT", None)
+    if not url or not root or "://" in url or url.startswith("//"):
+        return None  # served from elsewhere (a CDN), or not configured
+    return ("/" + url.lstrip("/"), str(root))
+
+
+def wrap_static(application, url: str, root: str):
+    from whitenoise import WhiteNoise
+
+    if isinstance(application, WhiteNoise):
+        return application
+    if not os.path.isdir(root):
+        _log(f"static files directory {root} does not exist; not serving {url}")
+        return application
+    return WhiteNoise(
+        application,
+        root=root,
+        prefix=url,
+        immutable_file_test=lambda path, url: bool(HASHED_NAME.search(url)),
+    )
+
+
+def build_application():
+    launch = load_launch()
+    application = load_callable(launch["wsgi_app"])
+    static = launch.get("static") or {}
+    if launch.get("serve_static") != "whitenoise":
+        return application
+    if static.get("source") == "django":
+        mapping = django_static()
+    elif static.get("url") and static.get("root"):
+        root = static["root"]
+        app_dir = os.environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
+        mapping = (static["url"], root if os.path.isabs(root) else os.path.join(app_dir, root))
+    else:
+        mapping = None
+    return wrap_static(application, *mapping) if mapping else application
+
+
+application = build_application()
