@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import procfile_gen
-from runtime import appinfo, hooks, processes, python_version, pythonenv, runtime_files
+from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files
 from runtime.appinfo import BUILD_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
@@ -65,6 +65,10 @@ def run_build_hook(name: str, info: AppInfo, env: Mapping[str, str], out: Output
         hooks.run_hook(info.app_dir, path, env, out)
 
 
+def dependency_files(info: AppInfo) -> list[str]:
+    return [os.path.join(info.app_dir, name) for name in info.dependencies.files]
+
+
 def install_dependencies(
     info: AppInfo, interpreter, layout: Layout, env: Mapping[str, str], out: Output
 ) -> None:
@@ -78,6 +82,33 @@ def install_dependencies(
         if missing:
             out.info("Adding what the web server needs: " + ", ".join(missing))
             pip.install_packages(tools, layout.venv_dir, missing, layout, env, out)
+
+
+def prepare_environment(
+    info: AppInfo,
+    interpreter,
+    layout: Layout,
+    store: envcache.Remembering,
+    env: Mapping[str, str],
+    out: Output,
+) -> None:
+    """Reuse the previous build's environment if nothing it depends on changed, else rebuild it.
+
+    Runs after bin/pre_compile, which may generate dependency files.
+    """
+    key = envcache.reuse_key(
+        interpreter.version_text, "pip", dependency_files(info), gunicorn.REQUIREMENTS.values()
+    )
+    reasons = envcache.reasons_to_rebuild(store.previous_key, key)
+    if not reasons:
+        out.header("Reusing the app's Python environment: nothing it depends on changed")
+        return
+    if store.previous_key:
+        out.header("Discarding the cached Python environment since: " + "; ".join(reasons))
+        pythonenv.create(interpreter, layout.venv_dir, out)
+    install_dependencies(info, interpreter, layout, env, out)
+    pythonenv.make_relocatable(layout.venv_dir)  # the saved copy must not depend on this build dir
+    store.save(layout.venv_dir, key)
 
 
 def app_relative(path: str | None, layout: Layout) -> str | None:
@@ -115,7 +146,13 @@ def framework_steps(
     return None, {"static": None}, {}
 
 
-def build(layout: Layout, config: ConfigVars, platform_env: Mapping[str, str], out: Output) -> BuildResult:
+def build(
+    layout: Layout,
+    config: ConfigVars,
+    platform_env: Mapping[str, str],
+    out: Output,
+    store: envcache.EnvStore | None = None,
+) -> BuildResult:
     info = appinfo.inspect_app(layout.app_dir, config)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
@@ -124,14 +161,17 @@ def build(layout: Layout, config: ConfigVars, platform_env: Mapping[str, str], o
     report_config(config, out)
     interpreter = choose_python(info, out)
 
-    with out.step("Creating the app's Python environment"):
-        pythonenv.create(interpreter, layout.venv_dir, out)
+    store = envcache.Remembering(store or envcache.NoStore())
+    if store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
+        with out.step("Creating the app's Python environment"):
+            pythonenv.create(interpreter, layout.venv_dir, out)
+            store.previous_key = None
     os.makedirs(layout.python_dir, exist_ok=True)
     runtime_files.copy_runtime_modules(layout)
     env = build_environment(platform_env, config, layout)
 
     run_build_hook("pre_compile", info, env, out)
-    install_dependencies(info, interpreter, layout, env, out)
+    prepare_environment(info, interpreter, layout, store, env, out)
     run_build_hook("build", info, env, out)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out)
     run_build_hook("post_compile", info, env, out)

@@ -102,9 +102,26 @@ def test_rebuild_with_same_cache_downloads_nothing(heroku: Heroku):
     second = heroku.build(os.path.join(EXAMPLES, "django"), cache_dir=cache)
     assert second.compile.ok, second.compile.output
     assert "Downloading" not in second.compile.output
+    assert "Reusing the app's Python environment: nothing it depends on changed" in second.compile.output
     with heroku.start(second) as dyno:
         dyno.wait_until_serving()
         assert dyno.get("/").status == 200
+
+
+def test_changed_requirements_rebuild_the_environment_from_the_wheelhouse(heroku: Heroku, app_copy):
+    app = app_copy("django")
+    cache = heroku.new_cache()
+    assert heroku.build(app, cache_dir=cache).compile.ok
+    with open(os.path.join(app, "requirements.txt"), "a") as handle:
+        handle.write("six\n")
+    again = heroku.build(app, cache_dir=cache)
+    assert again.compile.ok, again.compile.output
+    assert "Discarding the cached Python environment since: the dependency files changed" in again.compile.output
+    assert "Downloading django" not in again.compile.output.lower()  # the wheelhouse still has it
+    assert os.path.isfile(os.path.join(again.path, ".launchpack-runtime/venv/lib/python3.11/site-packages/six.py"))
+    with heroku.start(again) as dyno:
+        dyno.wait_until_serving()
+        assert dyno.get("/admin/login/").status == 200
 
 
 def test_user_procfile_is_authoritative(heroku: Heroku, app_copy):
