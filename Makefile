@@ -6,7 +6,7 @@ BATS := node_modules/bats/bin/bats
 STAMPS := .make
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup test unit integration bats demo lint clean
+.PHONY: setup test unit integration bats demo lint bench clean
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(BATS)
 
@@ -37,6 +37,10 @@ lint: setup
 
 demo: setup
 	scripts/demo
+
+# Benchmarks, not tests: each bench/*_bench.py prints ratios against a baseline run in the same invocation.
+bench: setup
+	$(VENV)/bin/python -m bench
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules dist

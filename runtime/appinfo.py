@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import errors, python_version
+from runtime import errors, python_version, servers
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -73,6 +73,7 @@ class AppInfo:
     static: StaticMapping | None = None  # configured mapping for non-Django apps
     hooks: dict[str, str] = field(default_factory=dict)  # hook name -> relative path, present ones only
     procfile: procfile_gen.Procfile | None = None
+    server: str = servers.DEFAULT  # the WSGI server the generated web process runs
 
 
 def markers_present(app_dir: str) -> list[str]:

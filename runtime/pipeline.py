@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import procfile_gen
-from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files
+from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files, servers
 from runtime.appinfo import BUILD_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
@@ -20,7 +20,7 @@ from runtime.frameworks import django_build
 from runtime.installers import pip
 from runtime.layout import Layout
 from runtime.output import Output
-from runtime.servers import WebApp, gunicorn
+from runtime.servers import WebApp
 
 
 @dataclass
@@ -78,7 +78,8 @@ def install_dependencies(
         tools = pip.tools_env(interpreter, layout, out)
         if deps.kind == "requirements":
             pip.install_requirements(tools, layout.venv_dir, deps.files, layout, env, out)
-        missing = [req for dist, req in gunicorn.REQUIREMENTS.items() if not pythonenv.installed(layout.venv_dir, dist)]
+        needed = servers.get(info.server).REQUIREMENTS
+        missing = [req for dist, req in needed.items() if not pythonenv.installed(layout.venv_dir, dist)]
         if missing:
             out.info("Adding what the web server needs: " + ", ".join(missing))
             pip.install_packages(tools, layout.venv_dir, missing, layout, env, out)
@@ -97,7 +98,7 @@ def prepare_environment(
     Runs after bin/pre_compile, which may generate dependency files.
     """
     key = envcache.reuse_key(
-        interpreter.version_text, "pip", dependency_files(info), gunicorn.REQUIREMENTS.values()
+        interpreter.version_text, "pip", dependency_files(info), servers.get(info.server).REQUIREMENTS.values()
     )
     reasons = envcache.reasons_to_rebuild(store.previous_key, key)
     if not reasons:
@@ -181,7 +182,7 @@ def build(
         "version": 1,
         "python": interpreter.version_text,
         "kind": info.kind,
-        "server": gunicorn.NAME if web else None,
+        "server": info.server if web else None,
         "wsgi_app": web.wsgi_app if web else None,
         "serve_static": "whitenoise" if web and web.whitenoise else None,
         "processes": {p.name: p.command for p in generated},

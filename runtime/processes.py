@@ -7,14 +7,15 @@ launch.toml are all renderings of what ``generate`` returns.
 from __future__ import annotations
 
 from procfile_gen import ProcessType
+from runtime import servers
 from runtime.appinfo import RUN_HOOKS, AppInfo
-from runtime.servers import WebApp, gunicorn
+from runtime.servers import WebApp
 
 
 def generate(info: AppInfo, web: WebApp | None, env_prefix: str) -> list[ProcessType]:
     processes = []
     if web is not None:
-        processes.append(ProcessType("web", env_prefix + gunicorn.web_command(web)))
+        processes.append(ProcessType("web", env_prefix + servers.get(info.server).web_command(web)))
     if "migrate" in info.hooks:
         processes.append(ProcessType("release", env_prefix + "launchpack_release ./" + RUN_HOOKS["migrate"]))
     return processes

@@ -9,7 +9,20 @@ env.sh sets up.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
+
+# Every server launchpack can configure; each is a module in this package.
+NAMES = ("gunicorn",)
+DEFAULT = "gunicorn"
+
+
+def get(name: str) -> ModuleType:
+    """The module for a server (its REQUIREMENTS and web_command)."""
+    if name not in NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"runtime.servers.{name}")
 
 
 @dataclass(frozen=True)
