@@ -123,3 +123,10 @@ def test_explain_a_django_app_says_what_the_build_will_tell(tmp_path):
     found = explain.facts(project, info, config.ConfigVars(), Interpreter("/usr/bin/python3", (3, 11, 2)), None, {})
     assert found["entry_point"] == {"value": None, "source": f"WSGI_APPLICATION in mysite.settings: {explain.WHEN_BUILT}"}
     assert found["processes"] == {"generated": {}, "user_procfile": None, "complete": False}
+
+
+def test_readme_shows_the_setup_hook_the_walkthrough_test_runs():
+    from tests.integration.test_cli import SETUP_HOOK
+
+    with open(os.path.join(EXAMPLES, "..", "README.md"), encoding="utf-8") as handle:
+        assert "```bash\n" + SETUP_HOOK + "```" in handle.read()
