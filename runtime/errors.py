@@ -265,3 +265,9 @@ class EnvScriptFailed(LaunchpackError):
 class InvalidPort(LaunchpackError):
     title = "PORT={value} (from {source}) is not a port number"
     fix = "Set PORT to a number such as 8080, or remove it to use launchpack's default (8080)."
+
+
+class LaunchpackHomeUnusable(LaunchpackError):
+    title = "launchpack cannot write to {path}"
+    detail = "{reason}"
+    fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"

@@ -116,7 +116,9 @@ def current_project() -> Project:
 
 
 def announce(project: Project, out: Output, always: bool = True) -> None:
-    if not (always or not project.active):
+    """Say which project and environment the command uses (commands printing data for other
+    programs say it only when no project is active, the case a user could be surprised by)."""
+    if project.active and not always:
         return
     first, *rest = local_project.describe(project).splitlines()
     out.header(first)
@@ -236,6 +238,7 @@ def cmd_activate(args: argparse.Namespace) -> int:
         require_python_app(cwd)
         project = local_project.for_directory(home, cwd, args.name)
     venv_dir = project.layout.venv_dir
+    local_project.write_record(project)
     if os.path.isfile(pythonenv.python_of(venv_dir)):
         out.header(f"Activating {project.name}: {project.app_dir}")
         out.info(f"environment {project.env_dir}")
@@ -246,7 +249,6 @@ def cmd_activate(args: argparse.Namespace) -> int:
         with out.step(f"Creating the environment {project.env_dir} (Python {interpreter.version_text})"):
             pythonenv.create(interpreter, venv_dir, out)
         out.info("Next: launchpack build")
-    local_project.write_record(project)
     if sys.stdout.isatty():
         out.warn('This prints shell code to activate the project: run eval "$(launchpack activate)"')
     sys.stdout.write(local_shell.activation(project, venv_dir))

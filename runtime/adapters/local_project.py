@@ -86,12 +86,18 @@ def read_record(env_dir: str) -> dict | None:
 
 
 def write_record(project: Project) -> None:
-    os.makedirs(project.env_dir, exist_ok=True)
+    """Create the env dir (the first thing any command writes under LAUNCHPACK_HOME) and record
+    which project it belongs to."""
     path = os.path.join(project.env_dir, RECORD)
-    with open(path + ".new", "w", encoding="utf-8") as handle:
-        json.dump({"name": project.name, "project_dir": project.app_dir}, handle, indent=2)
-        handle.write("\n")
-    os.replace(path + ".new", path)
+    try:
+        os.makedirs(project.env_dir, exist_ok=True)
+        with open(path + ".new", "w", encoding="utf-8") as handle:
+            json.dump({"name": project.name, "project_dir": project.app_dir}, handle, indent=2)
+            handle.write("\n")
+        os.replace(path + ".new", path)
+    except OSError as exc:
+        where, why = exc.filename or project.env_dir, exc.strerror or str(exc)
+        raise errors.LaunchpackHomeUnusable(path=where, reason=why) from None
 
 
 def list_envs(home: str) -> list[str]:

@@ -406,7 +406,7 @@ def test_start_with_another_server_for_one_run(cli: Cli, app_copy):
         assert server.stop() < 10
         log = server.log()
     assert "Rebuilding for --server waitress (this run only)" in log
-    assert re.search(r"Server command: waitress-serve .*--port[= ]" + str(server.port), log), log
+    assert re.search(rf"Server command: waitress-serve .*\b{server.port}\b", log), log
     with cli.start(app) as server:  # the next plain start goes back to the app's own choice
         server.wait_until_serving()
         assert server.stop() < 10

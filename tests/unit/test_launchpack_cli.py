@@ -12,6 +12,15 @@ from runtime.python_version import Interpreter
 from tests.conftest import EXAMPLES, FIXTURES, write
 
 
+@pytest.fixture(autouse=True)
+def scratch_home(tmp_path, monkeypatch):
+    """Never the real ~/.launchpack, even if a test goes further than it should."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAUNCHPACK_HOME", str(tmp_path / "launchpack-home"))
+    for name in ("LAUNCHPACK_PROJECT", "LAUNCHPACK_PROJECT_DIR", "LAUNCHPACK_PROJECT_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.mark.parametrize(
     "argv", [[], ["frobnicate"], ["exec"], ["exec", "--"], ["destroy"], ["start", "--server", "nginx"], ["build", "-x"]]
 )

@@ -104,3 +104,12 @@ def test_in_place_store_forgets_the_key_when_the_environment_is_replaced(tmp_pat
     pythonenv.create(stack, venv, Output(open(os.devnull, "w")))  # what a rebuild does first
     assert store.load(venv) is None
     subprocess.run([pythonenv.python_of(venv), "-c", "pass"], check=True)
+
+
+def test_an_unwritable_launchpack_home_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    project = local_project.Project("app", str(tmp_path), str(blocker / "envs" / "app"), str(blocker))
+    with pytest.raises(errors.LaunchpackHomeUnusable) as raised:
+        local_project.write_record(project)
+    assert "LAUNCHPACK_HOME" in "\n".join(raised.value.render())
