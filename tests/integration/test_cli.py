@@ -299,6 +299,12 @@ def test_dotenv_deploy_hook_and_exit_codes(cli: Cli, app_copy):
     build = ok(cli.run(["build"], cwd=app))
     assert "API_TOKEN" in build.stdout and "s3cr3t-token-value" not in build.output  # .env values are config vars
 
+    quiet = ok(cli.run(["build", "--quiet"], cwd=app)).stdout
+    assert "-----> Reusing the app's Python environment" in quiet and "-----> Build finished" in quiet
+    assert not [line for line in quiet.splitlines() if line.startswith(" " * 7)], quiet  # headers only
+    verbose = ok(cli.run(["explain", "--verbose"], cwd=app)).stdout
+    assert "-----> launch.json (what the build recorded)" in verbose and '"wsgi_app": "wsgi:application"' in verbose
+
     exported = ok(cli.run(["env"], cwd=app)).stdout
     assert "export GREETING='hello from .env'" in exported.splitlines()
     assert f"export VIRTUAL_ENV={cli.launchpack_home}/envs/wsgi_app/venv" in exported.splitlines()
