@@ -127,6 +127,34 @@ class NoStore:
         pass
 
 
+class InPlaceStore:
+    """Keeps the environment where it was built (the local CLI's env dir): nothing is copied.
+
+    The key is written inside the venv dir itself, so whatever replaces the environment
+    (pythonenv.create starts from an empty dir) forgets the key with it: an install that fails
+    or is killed half-way leaves no key, and the next build starts over instead of trusting a
+    half-installed environment. Saving is atomic (write, then rename).
+    """
+
+    KEY_FILE = "launchpack-env.json"
+
+    def load(self, venv_dir: str) -> dict[str, str] | None:
+        if not os.path.isfile(pythonenv.python_of(venv_dir)):
+            return None
+        try:
+            with open(os.path.join(venv_dir, self.KEY_FILE), encoding="utf-8") as handle:
+                key = json.load(handle).get("key")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return key if isinstance(key, dict) else None
+
+    def save(self, venv_dir: str, key: dict[str, str]) -> None:
+        path = os.path.join(venv_dir, self.KEY_FILE)
+        with open(path + ".new", "w", encoding="utf-8") as handle:
+            json.dump({"key": key}, handle)
+        os.replace(path + ".new", path)
+
+
 class DirectoryStore:
     """Keeps a copy of the environment in a cache directory (Heroku's CACHE_DIR).
 

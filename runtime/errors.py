@@ -203,3 +203,71 @@ class NoWebProcess(LaunchpackError):
         "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable,\n"
         "or add a Procfile with a 'web:' line."
     )
+
+
+# --- the launchpack command (the local workflow) -----------------------------------------
+
+
+class NotBuiltYet(LaunchpackError):
+    title = "The project {name} has not been built yet"
+    detail = "Its environment {env_dir} holds no build."
+    fix = "Build it first: launchpack build"
+
+
+class EnvBelongsToAnotherProject(LaunchpackError):
+    title = "The launchpack environment '{name}' belongs to another project: {other_dir}"
+    detail = "This project is {app_dir}."
+    fix = (
+        'Give this project its own environment: eval "$(launchpack activate ANOTHER-NAME)",\n'
+        "or, if {other_dir} is gone or moved here, remove the old one first: launchpack destroy {name}"
+    )
+
+
+class NoSuchEnv(LaunchpackError):
+    title = "There is no launchpack environment named '{name}'"
+    detail = "Environments in {envs_dir}: {names}"
+    fix = "Check the name; environments are created by launchpack activate (or launchpack build)."
+
+
+class EnvIsActive(LaunchpackError):
+    title = "'{name}' is the project active in this shell"
+    fix = "Run deactivate first (or use another shell), then: launchpack destroy {name}"
+
+
+class ProjectDirMissing(LaunchpackError):
+    title = "The active project's directory {app_dir} no longer exists"
+    fix = 'Run deactivate, then activate the project where it is now: cd DIR && eval "$(launchpack activate)"'
+
+
+class RunHookMissing(LaunchpackError):
+    title = "Your app has no {hook}"
+    detail = "launchpack {command} runs that hook from your app's directory, in its environment."
+    fix = "Create it as an executable script (chmod +x {hook}), for example:\n\n  #!/bin/bash\n  set -e\n  {example}"
+
+
+class RunHookFailed(LaunchpackError):
+    title = "{hook} failed with exit status {code}"
+    detail = "Its output is above."
+    fix = "Fix it (it runs from your app's directory, in its environment), then run launchpack {command} again."
+
+
+class HonchoMissing(LaunchpackError):
+    title = "launchpack {command} needs honcho, which is not installed next to launchpack ({python})"
+    fix = "Install launchpack with its dependencies (pipx install . or pip install -e .), or: pip install honcho"
+
+
+class EnvScriptFailed(LaunchpackError):
+    title = "The project's environment script {path} failed with exit status {code}"
+    detail = "{output}"
+    fix = "Build the project again (launchpack build), which rewrites it."
+
+
+class InvalidPort(LaunchpackError):
+    title = "PORT={value} (from {source}) is not a port number"
+    fix = "Set PORT to a number such as 8080, or remove it to use launchpack's default (8080)."
+
+
+class LaunchpackHomeUnusable(LaunchpackError):
+    title = "launchpack cannot write to {path}"
+    detail = "{reason}"
+    fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"

@@ -74,3 +74,17 @@ def heroku(build_dir: str, cache_dir: str) -> Layout:
         cache_dir=cache_dir,
         run_app_dir="/app",
     )
+
+
+def local(app_dir: str, env_dir: str, cache_dir: str) -> Layout:
+    """The `launchpack` command on a developer's machine: the app is built and run where it is,
+    and everything the build makes lives in the project's env dir, outside the source tree (like
+    warpdrive's project virtualenvs). env.sh and the Procfile use absolute paths, since the app
+    never moves and env.sh is not inside it."""
+    return Layout(
+        app_dir=app_dir,
+        runtime_dir=os.path.join(env_dir, "runtime"),
+        venv_dir=os.path.join(env_dir, "venv"),
+        cache_dir=cache_dir,
+        relative=False,
+    )

@@ -121,8 +121,10 @@ def build(
         outcome.settings_module = SHIM_MODULE
         outcome.static_root = layout.static_dir
         outcome.static_root_supplied = True
+        inside = (layout.static_dir + os.sep).startswith(layout.app_dir + os.sep)
+        shown = os.path.relpath(layout.static_dir, layout.app_dir) if inside else layout.static_dir
         out.info(
-            f"Your settings set no STATIC_ROOT: collecting into {os.path.relpath(layout.static_dir, layout.app_dir)}"
+            f"Your settings set no STATIC_ROOT: collecting into {shown}"
             f" (settings module {SHIM_MODULE} imports {project.settings} and adds it)."
         )
     code, _ = out.stream(

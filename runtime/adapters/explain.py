@@ -1,0 +1,202 @@
+"""`launchpack explain`: what launchpack detected in a project and why (pure).
+
+Built from the inspection every build starts with (AppInfo) and, once the project has been
+built, from what the build recorded (launch.json): some facts, such as a Django app's
+WSGI_APPLICATION and static files settings, are only known after the build has loaded the
+app's settings in its environment.
+"""
+
+from __future__ import annotations
+
+from runtime import processes, servers
+from runtime.adapters.local_project import Project
+from runtime.appinfo import BUILD_HOOKS, RUN_HOOKS, AppInfo
+from runtime.config import ConfigVars
+from runtime.python_version import Interpreter
+from runtime.servers import WebApp
+
+HOOK_RUNS = {
+    "pre_compile": "by launchpack build, before dependencies are installed",
+    "build": "by launchpack build, after dependencies, before collectstatic",
+    "post_compile": "by launchpack build, last",
+    "deploy": "by launchpack start, before the server starts",
+    "setup": "by launchpack setup",
+    "migrate": "by launchpack migrate (and by the platform's release phase)",
+}
+WHEN_BUILT = "known once the app is built: run launchpack build"
+
+
+def python_facts(info: AppInfo, interpreter: Interpreter, launch: dict | None) -> dict:
+    request = info.python_request
+    return {
+        "version": (launch or {}).get("python") or interpreter.version_text,
+        "requested": request.version if request else None,
+        "source": request.source if request else "the stack's default (no .python-version or runtime.txt)",
+        "ignored": [{"version": r.version, "source": r.source} for r in info.python_requests[1:]],
+    }
+
+
+def package_manager_facts(info: AppInfo) -> dict:
+    deps = info.dependencies
+    if deps.kind == "requirements":
+        return {"name": "pip", "files": list(deps.files), "why": f"{deps.files[0]} at the app root"}
+    return {"name": None, "files": [], "why": "no dependency file: only what the web server needs is installed"}
+
+
+def app_type_facts(info: AppInfo, config: ConfigVars) -> dict:
+    if info.django:
+        dj = info.django
+        why = f"{dj.manage_py} at the app root; settings module {dj.settings} (from {dj.settings_source})"
+    elif info.kind == "wsgi":
+        override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
+        why = f"LAUNCHPACK_WSGI_APP={override}" if override else "wsgi.py at the app root"
+    else:
+        why = "no manage.py or wsgi.py: your Procfile's web: line starts the app"
+    return {"kind": info.kind, "why": why}
+
+
+def entry_point_facts(info: AppInfo, config: ConfigVars, launch: dict | None) -> dict:
+    if info.django:
+        where = f"WSGI_APPLICATION in {info.django.settings}"
+        if launch and launch.get("wsgi_app"):
+            return {"value": launch["wsgi_app"], "source": where}
+        return {"value": None, "source": f"{where}: {WHEN_BUILT}"}
+    if info.wsgi_app:
+        override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
+        return {"value": info.wsgi_app, "source": "LAUNCHPACK_WSGI_APP" if override else "wsgi.py's application"}
+    return {"value": None, "source": "your Procfile's web: command"}
+
+
+def static_facts(info: AppInfo, launch: dict | None) -> dict | None:
+    if info.django:
+        if launch is None:
+            return {"url": None, "root": None, "served_by": None, "source": f"your Django settings: {WHEN_BUILT}"}
+        static = launch.get("static")
+        if not static:
+            return None  # WhiteNoise middleware in the app, staticfiles not installed, or settings not loaded
+        supplied = (launch.get("django") or {}).get("static_root_supplied")
+        source = (
+            "STATIC_URL from your settings; STATIC_ROOT supplied by launchpack (your settings set none)"
+            if supplied
+            else "STATIC_URL and STATIC_ROOT from your settings"
+        )
+        return {"url": static.get("url"), "root": static.get("root"), "served_by": served_by(launch), "source": source}
+    if info.static:
+        return {
+            "url": info.static.url,
+            "root": info.static.root,
+            "served_by": served_by(launch) if launch else None,
+            "source": "LAUNCHPACK_STATIC_URL and LAUNCHPACK_STATIC_ROOT",
+        }
+    return None
+
+
+def served_by(launch: dict) -> str | None:
+    if launch.get("serve_static") == "whitenoise":
+        return "WhiteNoise, wrapped around your app by launchpack"
+    return None
+
+
+def server_facts(info: AppInfo, launch: dict | None, overrides: dict[str, str]) -> dict:
+    name = (launch or {}).get("server") or info.server
+    if overrides.get("LAUNCHPACK_SERVER"):
+        source = f"launchpack start --server {overrides['LAUNCHPACK_SERVER']} (the last build was for that run)"
+    else:
+        # The server choice (LAUNCHPACK_SERVER, .launchpack/server) records where it came from in
+        # AppInfo.server_source; until an app can choose, the choice is always the default.
+        source = getattr(info, "server_source", None) or "launchpack's default"
+    return {"name": name, "source": source}
+
+
+def process_facts(info: AppInfo, launch: dict | None, env_prefix: str) -> dict:
+    if launch is not None:
+        generated = dict(launch.get("processes") or {})
+    elif info.wsgi_app:  # known without building: nothing about the web process needs the app's env
+        static = info.static
+        web = WebApp(info.wsgi_app, static.url if static else None, static.root if static else None, bool(static))
+        generated = {p.name: p.command for p in processes.generate(info, web, env_prefix)}
+    else:
+        generated = {p.name: p.command for p in processes.generate(info, None, env_prefix)}
+    return {
+        "generated": generated,
+        "user_procfile": info.procfile.as_dict() if info.procfile else None,
+        "complete": launch is not None or not info.django,
+    }
+
+
+def facts(
+    project: Project,
+    info: AppInfo,
+    config: ConfigVars,
+    interpreter: Interpreter,
+    launch: dict | None,
+    overrides: dict[str, str],
+) -> dict:
+    return {
+        "project": {
+            "name": project.name,
+            "dir": project.app_dir,
+            "env_dir": project.env_dir,
+            "active": project.active,
+            "built": launch is not None,
+        },
+        "python": python_facts(info, interpreter, launch),
+        "package_manager": package_manager_facts(info),
+        "app_type": app_type_facts(info, config),
+        "entry_point": entry_point_facts(info, config, launch),
+        "static": static_facts(info, launch),
+        "server": server_facts(info, launch, overrides),
+        "hooks": {
+            name: {"path": path, "runs": HOOK_RUNS.get(name, "")}
+            for name, path in info.hooks.items()
+            if name in BUILD_HOOKS or name in RUN_HOOKS
+        },
+        "processes": process_facts(info, launch, project.layout.env_prefix()),
+        "servers_available": list(servers.NAMES),
+    }
+
+
+def render(found: dict) -> list[tuple[str, list[str]]]:
+    """(header, detail lines) in the order a user reads them."""
+    project, python, pm = found["project"], found["python"], found["package_manager"]
+    sections = [
+        (
+            f"Project {project['name']}: {project['dir']}",
+            [f"environment {project['env_dir']} ({'built' if project['built'] else 'not built yet'})"],
+        ),
+        (
+            f"Python {python['version']}",
+            [f"requested {python['requested']} in {python['source']}" if python["requested"] else python["source"]]
+            + [f"ignored: {i['version']} in {i['source']}" for i in python["ignored"]],
+        ),
+        (f"Package manager: {pm['name'] or 'none'}", [pm["why"]]),
+        (f"App type: {found['app_type']['kind']}", [found["app_type"]["why"]]),
+    ]
+    entry = found["entry_point"]
+    sections.append((f"Entry point: {entry['value'] or '(not known yet)'}", [entry["source"]]))
+    static = found["static"]
+    if static is None:
+        sections.append(("Static files: not served by launchpack", []))
+    else:
+        lines = [static["source"]]
+        if static.get("served_by"):
+            lines.append(f"served by {static['served_by']}")
+        title = f"Static files: {static['url']} -> {static['root']}" if static.get("url") else "Static files"
+        sections.append((title, lines))
+    server = found["server"]
+    sections.append((f"Server: {server['name']}", [f"chosen by {server['source']}"]))
+    hooks = found["hooks"]
+    sections.append(
+        (
+            "Hooks: " + (", ".join(h["path"] for h in hooks.values()) if hooks else "none"),
+            [f"{h['path']}: run {h['runs']}" for h in hooks.values()],
+        )
+    )
+    procs = found["processes"]
+    lines = [f"{name}: {command}" for name, command in procs["generated"].items()]
+    if not procs["complete"]:
+        lines.append(f"web: {WHEN_BUILT}")
+    if procs["user_procfile"]:
+        lines.append("your Procfile: " + ", ".join(procs["user_procfile"]) + " (yours win over launchpack's)")
+    sections.append(("Process types", lines))
+    return sections
