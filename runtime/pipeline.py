@@ -29,7 +29,7 @@ from runtime import (
 from runtime.appinfo import BUILD_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
-from runtime.frameworks import django_build
+from runtime.frameworks import django_build, django_cached
 from runtime.layout import Layout
 from runtime.output import Output
 from runtime.servers import WebApp
@@ -163,12 +163,20 @@ def app_relative(path: str | None, layout: Layout) -> str | None:
 
 
 def framework_steps(
-    info: AppInfo, layout: Layout, config: ConfigVars, env: dict[str, str], out: Output
+    info: AppInfo,
+    layout: Layout,
+    config: ConfigVars,
+    env: dict[str, str],
+    out: Output,
+    env_key: Mapping[str, str] | None = None,
 ) -> tuple[WebApp | None, dict, dict[str, str]]:
     """(what the web process serves, launch.json facts, env.sh exports)."""
     if info.django:
         with out.step("Django: collecting static files"):
-            result = django_build.build(info.django, layout, config, env, out)
+            if env_key is None:
+                result = django_build.build(info.django, layout, config, env, out)
+            else:
+                result = django_cached.build(info.django, layout, config, env, out, env_key)
         env["DJANGO_SETTINGS_MODULE"] = result.settings_module
         web = WebApp(result.wsgi_app, result.static_url, result.static_root, whitenoise=result.serve_static)
         launch = {
@@ -218,9 +226,9 @@ def build(
     run_build_hook("pre_compile", info, env, out)
     if "pre_compile" in info.hooks:  # it may have written or changed the dependency files
         info = dataclasses.replace(info, dependencies=appinfo.dependency_source(info.app_dir, info.pyproject))
-    prepare_environment(info, interpreter, layout, store, env, out, config)
+    env_key = prepare_environment(info, interpreter, layout, store, env, out, config)
     run_build_hook("build", info, env, out)
-    web, launch_facts, exports = framework_steps(info, layout, config, env, out)
+    web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
     run_build_hook("post_compile", info, env, out)
 
     generated = processes.generate(info, web, layout.env_prefix())
