@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import Protocol
 
-from runtime import pythonenv
+from runtime import crashpoints, pythonenv
 
 # Bump when a change to launchpack changes what an environment contains.
 ENV_FORMAT = "2"
@@ -165,9 +165,11 @@ class Remembering:
     def __init__(self, store: EnvStore):
         self.store = store
         self.previous_key: dict[str, str] | None = None
+        self.restored = False  # whether venv_dir holds the previous environment
 
     def load(self, venv_dir: str) -> dict[str, str] | None:
         self.previous_key = self.store.load(venv_dir)
+        self.restored = self.previous_key is not None
         return self.previous_key
 
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
@@ -213,6 +215,7 @@ class DirectoryStore:
             return None
         if not os.path.isdir(os.path.join(current, "venv")):
             return None
+        self._remove_stale(os.path.basename(os.path.realpath(current)))
         if os.path.lexists(venv_dir):
             shutil.rmtree(venv_dir)
         copy_tree(os.path.join(current, "venv"), venv_dir)
@@ -224,6 +227,7 @@ class DirectoryStore:
         os.makedirs(self.root, exist_ok=True)
         fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
         copy_tree(venv_dir, os.path.join(fresh, "venv"))
+        crashpoints.reached("env-save-copied")
         make_read_only(os.path.join(fresh, "venv"))
         with open(os.path.join(fresh, "key.json"), "w", encoding="utf-8") as handle:
             json.dump({"key": key, "built_in": self.app_dir}, handle)
@@ -234,8 +238,13 @@ class DirectoryStore:
             os.unlink(link)
         os.symlink(os.path.basename(fresh), link)
         os.replace(link, self._current())  # the one atomic step
+        crashpoints.reached("env-save-swapped")
+        self._remove_stale(os.path.basename(fresh))
+
+    def _remove_stale(self, keep: str) -> None:
+        """Entries other than the current one: replaced, or left by a build killed while saving."""
         for name in os.listdir(self.root):
-            if name.startswith("env-") and name != os.path.basename(fresh):
+            if name.startswith("env-") and name != keep:
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
 
 

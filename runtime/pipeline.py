@@ -121,8 +121,9 @@ def install_dependencies(
 ) -> None:
     plan = installers.plan(info, config)
     with out.step(f"Installing dependencies ({info.dependencies.label}) with {plan.label}"):
-        installers.install(plan, info, interpreter, layout, env, out)
-        installers.add_missing(plan, servers.get(info.server).REQUIREMENTS, interpreter, layout, env, out)
+        needed = servers.get(info.server).REQUIREMENTS
+        installers.install(plan, info, interpreter, layout, env, out, list(needed.values()))
+        installers.add_missing(plan, needed, interpreter, layout, env, out)
 
 
 def prepare_environment(
@@ -141,13 +142,16 @@ def prepare_environment(
     config = config or ConfigVars()
     key = environment_key(info, interpreter, config)
     reasons = envcache.reasons_to_rebuild(store.previous_key, key)
-    if not reasons:
+    if not reasons and store.restored:
         out.header("Reusing the app's Python environment: nothing it depends on changed")
         return key
+    if not reasons:
+        reasons = ["the cached environment did not match its record"]
     if store.previous_key:
         out.header("Discarding cache since:")
         for reason in reasons:
             out.info("- " + reason)
+    if store.restored:  # install into a fresh environment, never on top of the old one
         pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
     install_dependencies(info, interpreter, layout, config, env, out)
     pythonenv.make_relocatable(layout.venv_dir)  # the saved copy must not depend on this build dir
@@ -219,7 +223,7 @@ def build(
     if store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
         with out.step("Creating the app's Python environment"):
             pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
-            store.previous_key = None
+            store.restored = False  # the previous key still explains, below, why it was not reused
     os.makedirs(layout.python_dir, exist_ok=True)
     runtime_files.copy_runtime_modules(layout)
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
-from runtime import envcache
+from runtime import crashpoints, envcache
 
 # Apps bigger than this are not digested: hashing them could cost more than the step saves.
 MAX_FILES = 5000
@@ -103,6 +103,7 @@ class StepCache:
                 envcache.copy_tree(source, target)
             else:
                 os.makedirs(target)
+        crashpoints.reached("step-save-copied")
         envcache.make_read_only(os.path.join(fresh, "dirs"))
         with open(os.path.join(fresh, "entry.json"), "w", encoding="utf-8") as handle:
             json.dump({"digest": digest, "dirs": sorted(sources), "result": result}, handle)

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from runtime import errors, pythonenv
+from runtime import crashpoints, errors, pythonenv
 from runtime.appinfo import AppInfo, DependencySource
 from runtime.config import ConfigVars
 from runtime.installers import pip, pipenv, piptools, poetry, requirements, tools, uv
@@ -84,8 +84,21 @@ def compile_requirements_in(
     return target
 
 
-def install(plan: Plan, info: AppInfo, interpreter: Interpreter, layout: Layout, env: Mapping[str, str], out: Output) -> None:
+def install(
+    plan: Plan,
+    info: AppInfo,
+    interpreter: Interpreter,
+    layout: Layout,
+    env: Mapping[str, str],
+    out: Output,
+    extras: list[str] | None = None,
+) -> None:
+    """Run the dependency source's installer. `extras` (the web server's requirements) join the
+    same resolution where the installer allows it (requirements files, projects), so a version
+    the app pins wins and one resolver run does both; add_missing() covers the other sources."""
+    extras = list(extras or [])
     source = plan.source
+    crashpoints.reached("install-started")
     if source.kind == "uv":
         uv.sync_lock(layout, env, out)
     elif source.kind == "poetry":
@@ -97,14 +110,14 @@ def install(plan: Plan, info: AppInfo, interpreter: Interpreter, layout: Layout,
         if source.kind == "requirements-in":
             files = [os.path.relpath(compile_requirements_in(interpreter, layout, env, out), layout.app_dir)]
         if plan.installer == "uv":
-            uv.install_requirements(files, layout, env, out)
+            uv.install_requirements(files, layout, env, out, extras)
         else:
-            pip.install_requirements(interpreter, files, layout, env, out)
+            pip.install_requirements(interpreter, files, layout, env, out, extras)
     elif source.kind == "project":
         if plan.installer == "uv":
-            uv.install_project(source.files, layout, env, out)
+            uv.install_project(source.files, layout, env, out, extras)
         else:
-            pip.install_project(interpreter, source.files, layout, env, out)
+            pip.install_project(interpreter, source.files, layout, env, out, extras)
 
 
 def add_missing(

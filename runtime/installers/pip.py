@@ -58,18 +58,28 @@ def _install(
 
 
 def install_requirements(
-    interpreter: Interpreter, files: list[str], layout: Layout, env: Mapping[str, str], out: Output
+    interpreter: Interpreter,
+    files: list[str],
+    layout: Layout,
+    env: Mapping[str, str],
+    out: Output,
+    extras: list[str] | None = None,
 ) -> None:
-    args = [arg for name in files for arg in ("-r", name)]
+    args = [arg for name in files for arg in ("-r", name)] + list(extras or [])
     code = _install(interpreter, args, layout, env, out)
     if code != 0:
         raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip", code=code)
 
 
 def install_project(
-    interpreter: Interpreter, files: tuple[str, ...], layout: Layout, env: Mapping[str, str], out: Output
+    interpreter: Interpreter,
+    files: tuple[str, ...],
+    layout: Layout,
+    env: Mapping[str, str],
+    out: Output,
+    extras: list[str] | None = None,
 ) -> None:
-    code = _install(interpreter, ["."], layout, env, out)
+    code = _install(interpreter, [".", *(extras or [])], layout, env, out)
     if code != 0:
         raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip install .", code=code)
 

@@ -26,15 +26,19 @@ def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: O
     return code
 
 
-def install_requirements(files: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> None:
-    args = [arg for name in files for arg in ("-r", name)]
+def install_requirements(
+    files: list[str], layout: Layout, env: Mapping[str, str], out: Output, extras: list[str] | None = None
+) -> None:
+    args = [arg for name in files for arg in ("-r", name)] + list(extras or [])
     code = _pip_install(args, layout, env, out)
     if code != 0:
         raise errors.DependencyInstallFailed(source=", ".join(files), installer="uv pip install", code=code)
 
 
-def install_project(files: tuple[str, ...], layout: Layout, env: Mapping[str, str], out: Output) -> None:
-    code = _pip_install(["."], layout, env, out)
+def install_project(
+    files: tuple[str, ...], layout: Layout, env: Mapping[str, str], out: Output, extras: list[str] | None = None
+) -> None:
+    code = _pip_install([".", *(extras or [])], layout, env, out)
     if code != 0:
         raise errors.DependencyInstallFailed(source=", ".join(files), installer="uv pip install .", code=code)
 
