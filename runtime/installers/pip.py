@@ -5,7 +5,7 @@ pip runs from its own venv in the cache (``pip --python <app venv>``), so the ap
 
 Downloads and builds go through a wheelhouse in the cache dir: ``pip wheel`` resolves against
 the index but reuses any wheel already in the wheelhouse ("File was already downloaded"), and
-the install then reads only the wheelhouse. We do not rely on pip's HTTP cache, which stores
+the install then takes every wheel from the wheelhouse. We do not rely on pip's HTTP cache, which stores
 nothing when an index or mirror sends no caching headers; a wheelhouse also means a package
 without a wheel (mod_wsgi, uWSGI) is compiled once, not on every build. Wheels are built into a
 temporary directory and moved into the wheelhouse one by one (an atomic rename), so a build
@@ -53,7 +53,10 @@ def _install(
             os.replace(os.path.join(fresh, name), os.path.join(wheelhouse, name))
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
-    code, _ = out.stream(install + ["--no-index", "--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
+    # The index stays reachable for build isolation (an editable `-e .` needs its build backend);
+    # pip takes a wheel found in --find-links before the same one on the index, so nothing the
+    # wheelhouse has is downloaded again.
+    code, _ = out.stream(install + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
     return code
 
 

@@ -109,6 +109,7 @@ class Mirror:
 
         handler = functools.partial(Handler, directory=self.root)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.block_on_close = False  # do not wait for idle keep-alive clients on stop
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         return self.url

@@ -70,6 +70,7 @@ def private_index(tmp_path):
         def log_message(self, format, *args):  # noqa: A002
             requests.append(self.path)
 
+    http.server.ThreadingHTTPServer.block_on_close = False  # do not wait for idle keep-alive clients
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(tmp_path / "index")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/simple/", requests
@@ -118,14 +119,12 @@ def test_extra_index_url_in_requirements_with_pip(heroku: Heroku, app_copy, warm
     assert any("launchpack-private-demo" in path for path in requests), requests
 
 
-@pytest.fixture(scope="module")
-def python_mirror(tmp_path_factory):
+@pytest.fixture
+def python_mirror(heroku: Heroku):
     if not pbs_mirror.find_source():
         pytest.skip(f"no CPython 3.12 build under {pbs_mirror.SOURCES} to assemble a python-build-standalone archive from")
-    work = tmp_path_factory.mktemp("pbs")
-    os.chmod(work, 0o755)
-    mirror = pbs_mirror.make_mirror(str(work))
-    subprocess.run(["chmod", "a+rx", str(work.parent), str(work.parent.parent)], check=False)
+    work = heroku._mkdtemp("pbs_", owner=None)  # readable by the build user
+    mirror = pbs_mirror.make_mirror(work)
     mirror.start()
     yield mirror
     mirror.stop()
