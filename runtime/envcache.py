@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -172,6 +173,18 @@ class Remembering:
         self.restored = self.previous_key is not None
         return self.previous_key
 
+    def peek(self) -> dict[str, str] | None:
+        """The saved environment's key without restoring it, if the store can tell (optional
+        EnvStore method `peek() -> key | None`); lets a build that will not reuse the environment
+        skip restoring it. Stores without it are loaded as before."""
+        peek = getattr(self.store, "peek", None)
+        self.previous_key = peek() if peek else None
+        return self.previous_key
+
+    @property
+    def can_peek(self) -> bool:
+        return callable(getattr(self.store, "peek", None))
+
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
         self.store.save(venv_dir, key)
 
@@ -206,14 +219,23 @@ class DirectoryStore:
     def _current(self) -> str:
         return os.path.join(self.root, "current")
 
-    def load(self, venv_dir: str) -> dict[str, str] | None:
+    def _meta(self) -> dict | None:
         current = self._current()
         try:
             with open(os.path.join(current, "key.json"), encoding="utf-8") as handle:
                 meta = json.load(handle)
         except (OSError, ValueError):
             return None
-        if not os.path.isdir(os.path.join(current, "venv")):
+        return meta if os.path.isdir(os.path.join(current, "venv")) else None
+
+    def peek(self) -> dict[str, str] | None:
+        meta = self._meta()
+        return meta.get("key") if meta else None
+
+    def load(self, venv_dir: str) -> dict[str, str] | None:
+        current = self._current()
+        meta = self._meta()
+        if meta is None:
             return None
         self._remove_stale(os.path.basename(os.path.realpath(current)))
         if os.path.lexists(venv_dir):
@@ -243,9 +265,16 @@ class DirectoryStore:
 
     def _remove_stale(self, keep: str) -> None:
         """Entries other than the current one: replaced, or left by a build killed while saving."""
-        for name in os.listdir(self.root):
-            if name.startswith("env-") and name != keep:
-                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+        stale = [os.path.join(self.root, n) for n in os.listdir(self.root) if n.startswith("env-") and n != keep]
+        remove_later(stale)
+
+
+def remove_later(paths: list[str]) -> None:
+    """Delete directory trees in a background thread that the build's process waits for before it
+    exits (a non-daemon thread): deleting thousands of files overlaps the build's other steps
+    instead of adding to them. A build killed meanwhile leaves them for the next build."""
+    if paths:
+        threading.Thread(target=lambda: [shutil.rmtree(p, ignore_errors=True) for p in paths]).start()
 
 
 def copy_tree(source: str, target: str) -> None:

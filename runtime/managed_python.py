@@ -92,7 +92,9 @@ def provide(
     binary = tools.uv(layout, env, out)
     uv_env = _uv_env(layout, env)
     cwd = install_dir_parent(layout)
-    code, _ = out.stream([binary, "python", "install", "--no-bin", "--no-registry", "--no-config", wanted], env=uv_env, cwd=cwd)
+    code, _ = out.stream(
+        [binary, "python", "install", "--no-bin", "--no-registry", "--no-config", wanted], env=uv_env, cwd=cwd
+    )
     if code != 0:
         raise errors.ManagedPythonFailed(
             version=wanted, code=code, stack=", ".join(i.version_text for i in stack) or "none"

@@ -220,7 +220,14 @@ def build(
     interpreter = choose_python(info, layout, env, out)
 
     store = envcache.Remembering(store or envcache.NoStore())
-    if store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
+    if "pre_compile" not in info.hooks and store.can_peek:
+        # The key can be computed now: restore the saved environment only if it will be reused.
+        previous = store.peek()
+        reuse = previous and not envcache.reasons_to_rebuild(previous, environment_key(info, interpreter, config))
+        if not (reuse and store.load(layout.venv_dir)):
+            with out.step("Creating the app's Python environment"):
+                pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+    elif store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
         with out.step("Creating the app's Python environment"):
             pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
             store.restored = False  # the previous key still explains, below, why it was not reused

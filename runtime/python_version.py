@@ -120,9 +120,7 @@ def parse_runtime_txt(text: str, source: str = "runtime.txt") -> PythonRequest |
     return PythonRequest(match.group(1), source)
 
 
-def read_request(
-    app_dir: str, requires_python: str | None = None
-) -> tuple[PythonRequest | None, list[PythonRequest]]:
+def read_request(app_dir: str, requires_python: str | None = None) -> tuple[PythonRequest | None, list[PythonRequest]]:
     """The winning request and every request found (so callers can warn about disagreements).
 
     Order: .python-version, runtime.txt, then pyproject.toml's requires-python when it admits

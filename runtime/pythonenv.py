@@ -44,7 +44,9 @@ def create(interpreter: Interpreter, venv_dir: str, out: Output, with_pip: bool 
         embedded = os.path.join(venv_dir, EMBEDDED_INTERPRETER)
         copied = subprocess.run(["cp", "-a", interpreter.managed_root, embedded], capture_output=True, text=True)
         if copied.returncode != 0:
-            raise errors.VirtualenvFailed(command=f"cp -a {interpreter.managed_root} {embedded}", code=copied.returncode)
+            raise errors.VirtualenvFailed(
+                command=f"cp -a {interpreter.managed_root} {embedded}", code=copied.returncode
+            )
         python = os.path.join(embedded, os.path.relpath(interpreter.path, interpreter.managed_root))
     command = [python, "-m", "venv"] + ([] if with_pip else ["--without-pip"]) + [venv_dir]
     code, _ = out.stream(command)

@@ -30,9 +30,7 @@ def _pip(tools_venv: str) -> list[str]:
     return [*tools.module_command(tools_venv, "pip"), *tools.PIP_FLAGS]
 
 
-def _install(
-    interpreter: Interpreter, args: list[str], layout: Layout, env: Mapping[str, str], out: Output
-) -> int:
+def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
     """pip install ARGS into the app env, via the wheelhouse when there is a cache dir."""
     tools_venv = tools.python_tool("pip", interpreter, layout, env, out)
     env = tools.tool_environment(env)

@@ -20,7 +20,15 @@ OUTDATED_LOCK = "changed significantly since poetry.lock was last generated"
 
 def sync(interpreter: Interpreter, layout: Layout, env: Mapping[str, str], out: Output) -> None:
     venv = tools.python_tool("poetry", interpreter, layout, env, out)
-    command = [*tools.module_command(venv, "poetry"), "sync", "--only", "main", "--no-interaction", "--no-ansi", "--compile"]
+    command = [
+        *tools.module_command(venv, "poetry"),
+        "sync",
+        "--only",
+        "main",
+        "--no-interaction",
+        "--no-ansi",
+        "--compile",
+    ]
     poetry_env = {
         **tools.tool_environment(env),
         "VIRTUAL_ENV": layout.venv_dir,
@@ -30,6 +38,8 @@ def sync(interpreter: Interpreter, layout: Layout, env: Mapping[str, str], out: 
     }
     code, output = out.stream(command, cwd=layout.app_dir, env=poetry_env)
     if code != 0 and OUTDATED_LOCK in output:
-        raise errors.LockFileOutdated(lock="poetry.lock", manifest="pyproject.toml", tool="Poetry", command="poetry lock")
+        raise errors.LockFileOutdated(
+            lock="poetry.lock", manifest="pyproject.toml", tool="Poetry", command="poetry lock"
+        )
     if code != 0:
         raise errors.DependencyInstallFailed(source="poetry.lock", installer="poetry sync", code=code)

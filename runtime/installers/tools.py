@@ -116,7 +116,16 @@ def uv(layout: Layout, env: Mapping[str, str], out: Output) -> str:
         bootstrap = os.path.join(tmp, "bootstrap")
         subprocess.run([sys.executable, "-m", "venv", bootstrap], check=False, capture_output=True)
         pip = [pythonenv.python_of(bootstrap), "-m", "pip"]
-    command = [*pip, *PIP_FLAGS, "install", "--quiet", "--no-cache-dir", "--target", os.path.join(tmp, "uv"), requirement]
+    command = [
+        *pip,
+        *PIP_FLAGS,
+        "install",
+        "--quiet",
+        "--no-cache-dir",
+        "--target",
+        os.path.join(tmp, "uv"),
+        requirement,
+    ]
     code, _ = out.stream(command, env=pip_env)
     if code != 0 or not os.access(os.path.join(tmp, "uv", "bin", "uv"), os.X_OK):
         shutil.rmtree(tmp, ignore_errors=True)
@@ -147,8 +156,11 @@ def uv_environment(layout: Layout, env: Mapping[str, str]) -> dict[str, str]:
     result.update(
         {
             "UV_CACHE_DIR": uv_cache(layout),
-            # Copies, not hardlinks into the cache: the slug must own its files.
-            "UV_LINK_MODE": "copy",
+            # Hardlinks from uv's cache (uv copies when the cache is on another filesystem): an
+            # environment is thousands of files, and rewriting them is most of a rebuild's time.
+            # Safe because nothing writes a file of the environment in place (see DirectoryStore)
+            # and the slug is an archive of the app dir, not the app dir's inodes.
+            "UV_LINK_MODE": "hardlink",
             "UV_NO_PROGRESS": "1",
             # launchpack decides the interpreter; uv must not fetch another one behind our back.
             "UV_PYTHON_DOWNLOADS": "never",
@@ -186,9 +198,7 @@ def python_tool(tool: str, interpreter: Interpreter, layout: Layout, env: Mappin
     out.info(f"Installing {requirement} (a build tool; kept in the cache, not in your app)")
     pythonenv.create(interpreter, tmp, out)
     command = [uv_binary, "pip", "install", "--quiet", "--python", pythonenv.python_of(tmp), requirement]
-    tool_env = uv_environment(layout, env)
-    tool_env["UV_LINK_MODE"] = "hardlink"  # tools stay in the cache: sharing its files is fine
-    code, _ = out.stream(command, env=tool_env)
+    code, _ = out.stream(command, env=uv_environment(layout, env))
     if code != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise errors.ToolInstallFailed(tool=requirement, command="uv pip install", code=code)

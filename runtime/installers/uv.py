@@ -3,7 +3,7 @@
 uv runs from the tools directory in the cache and installs into the app's environment with
 ``--python``: the environment gets no uv and no pip. Its cache (CACHE_DIR/launchpack/uv-cache)
 keeps every downloaded wheel and every wheel built from an sdist, so nothing is downloaded or
-compiled twice. Files are copied out of the cache (not hardlinked) so the slug owns them, and
+compiled twice. Files are hardlinked out of the cache (see tools.uv_environment) and
 byte-compiled, so the app starts without writing .pyc files.
 """
 
@@ -64,4 +64,3 @@ def sync_lock(layout: Layout, env: Mapping[str, str], out: Output) -> None:
         raise errors.LockFileOutdated(lock="uv.lock", manifest="pyproject.toml", tool="uv", command="uv lock")
     if code != 0:
         raise errors.DependencyInstallFailed(source="uv.lock", installer="uv sync", code=code)
-

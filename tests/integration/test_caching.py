@@ -77,7 +77,9 @@ def compile_and_kill(heroku: Heroku, build_dir: str, cache: str, when: str, dela
     home = heroku._mkdtemp("home_")
     env = heroku.build_env(home, {"LAUNCHPACK_CRASH_AT": crash_at} if crash_at else None)
     command = as_user(BUILD_USER, env, [heroku.bin("compile"), build_dir, cache, env_dir])
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd="/tmp")
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd="/tmp"
+    )
     seen = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -101,7 +103,9 @@ def compile_and_kill(heroku: Heroku, build_dir: str, cache: str, when: str, dela
         ("", 0, "step-save-copied"),  # collected static files half saved
     ],
 )
-def test_build_killed_at_any_point_leaves_a_usable_cache(heroku: Heroku, app_copy, warm_cache_copy, when, delay, crash_at):
+def test_build_killed_at_any_point_leaves_a_usable_cache(
+    heroku: Heroku, app_copy, warm_cache_copy, when, delay, crash_at
+):
     app = app_copy("django")
     cache = warm_cache_copy()
     # A previous good build, so that there is an old entry to keep or replace.

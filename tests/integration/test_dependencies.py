@@ -120,12 +120,32 @@ def test_dependency_source_errors_are_clear(heroku: Heroku, app_copy, warm_cache
 @pytest.mark.parametrize(
     "fixture, manifest, edit, message, command",
     [
-        ("deps_uv", "pyproject.toml", ('"six>=1.15"', '"six>=1.15", "idna"'), "uv.lock is out of date with pyproject.toml", "uv lock"),
-        ("deps_poetry", "pyproject.toml", ('"six>=1.15"', '"six>=1.15", "idna"'), "poetry.lock is out of date with pyproject.toml", "poetry lock"),
-        ("deps_pipenv", "Pipfile", ('six = "==1.16.0"', 'six = "==1.16.0"\nidna = "*"'), "Pipfile.lock is out of date with Pipfile", "pipenv lock"),
+        (
+            "deps_uv",
+            "pyproject.toml",
+            ('"six>=1.15"', '"six>=1.15", "idna"'),
+            "uv.lock is out of date with pyproject.toml",
+            "uv lock",
+        ),
+        (
+            "deps_poetry",
+            "pyproject.toml",
+            ('"six>=1.15"', '"six>=1.15", "idna"'),
+            "poetry.lock is out of date with pyproject.toml",
+            "poetry lock",
+        ),
+        (
+            "deps_pipenv",
+            "Pipfile",
+            ('six = "==1.16.0"', 'six = "==1.16.0"\nidna = "*"'),
+            "Pipfile.lock is out of date with Pipfile",
+            "pipenv lock",
+        ),
     ],
 )
-def test_out_of_date_lock_fails_and_says_how_to_fix_it(heroku, app_copy, warm_cache_copy, fixture, manifest, edit, message, command):
+def test_out_of_date_lock_fails_and_says_how_to_fix_it(
+    heroku, app_copy, warm_cache_copy, fixture, manifest, edit, message, command
+):
     app = app_copy(fixture)
     path = os.path.join(app, manifest)
     with open(path) as handle:

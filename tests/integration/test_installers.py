@@ -71,7 +71,9 @@ def private_index(tmp_path):
             requests.append(self.path)
 
     http.server.ThreadingHTTPServer.block_on_close = False  # do not wait for idle keep-alive clients
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(tmp_path / "index")))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(tmp_path / "index"))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/simple/", requests
     server.shutdown()
@@ -82,7 +84,10 @@ def private_index(tmp_path):
 def git_package(heroku: Heroku):
     """A package in a local git repository (a VCS requirement), tagged v1, readable by the builder."""
     repo = heroku._mkdtemp("vcs_", owner=None)
-    write(os.path.join(repo, "pyproject.toml"), '[project]\nname = "vcsdemo"\nversion = "1.0"\n\n[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n')
+    write(
+        os.path.join(repo, "pyproject.toml"),
+        '[project]\nname = "vcsdemo"\nversion = "1.0"\n\n[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n',
+    )
     write(os.path.join(repo, "vcsdemo.py"), 'WHERE = "from git"\n')
     git = ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run(["git", "-C", repo, "init", "-q"], check=True)
@@ -93,7 +98,9 @@ def git_package(heroku: Heroku):
     return f"vcsdemo @ git+file://{repo}@v1"
 
 
-def test_private_index_config_var_and_vcs_url_with_uv(heroku: Heroku, app_copy, warm_cache_copy, private_index, git_package):
+def test_private_index_config_var_and_vcs_url_with_uv(
+    heroku: Heroku, app_copy, warm_cache_copy, private_index, git_package
+):
     url, requests = private_index
     app = app_copy("deps_none")
     write(os.path.join(app, "requirements.txt"), f"launchpack-private-demo==1.0\n{git_package}\nsix==1.16.0\n")
@@ -122,7 +129,9 @@ def test_extra_index_url_in_requirements_with_pip(heroku: Heroku, app_copy, warm
 @pytest.fixture
 def python_mirror(heroku: Heroku):
     if not pbs_mirror.find_source():
-        pytest.skip(f"no CPython 3.12 build under {pbs_mirror.SOURCES} to assemble a python-build-standalone archive from")
+        pytest.skip(
+            f"no CPython 3.12 build under {pbs_mirror.SOURCES} to assemble a python-build-standalone archive from"
+        )
     work = heroku._mkdtemp("pbs_", owner=None)  # readable by the build user
     mirror = pbs_mirror.make_mirror(work)
     mirror.start()
@@ -130,10 +139,15 @@ def python_mirror(heroku: Heroku):
     mirror.stop()
 
 
-def test_uv_managed_python_from_a_mirror_runs_in_the_slug_as_another_user(heroku: Heroku, app_copy, warm_cache_copy, python_mirror):
+def test_uv_managed_python_from_a_mirror_runs_in_the_slug_as_another_user(
+    heroku: Heroku, app_copy, warm_cache_copy, python_mirror
+):
     """A Python the stack lacks, downloaded through UV_PYTHON_INSTALL_MIRROR, travels in the slug."""
     version = ".".join(map(str, python_mirror.version))
-    config = {"UV_PYTHON_INSTALL_MIRROR": python_mirror.url, "UV_PYTHON_DOWNLOADS_JSON_URL": python_mirror.downloads_json}
+    config = {
+        "UV_PYTHON_INSTALL_MIRROR": python_mirror.url,
+        "UV_PYTHON_DOWNLOADS_JSON_URL": python_mirror.downloads_json,
+    }
     app = app_copy("deps_none")
     write(os.path.join(app, ".python-version"), "3.12\n")
     cache = warm_cache_copy()
