@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import errors, python_version, servers
+from runtime import errors, pyproject, python_version, servers
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -56,8 +56,23 @@ class StaticMapping:
 
 @dataclass(frozen=True)
 class DependencySource:
-    kind: str  # "requirements" | "none"
-    files: tuple[str, ...] = ()
+    # "requirements" (pip/uv), "requirements-in" (pip-tools, then pip/uv), "uv" (uv.lock),
+    # "poetry" (poetry.lock), "pipenv" (Pipfile.lock), "project" (pip install .), "none"
+    kind: str
+    files: tuple[str, ...] = ()  # relative to the app dir: the files that state the dependencies
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.files) if self.files else "no dependency file"
+
+
+# Files each naming a complete set of dependencies: an app must have at most one of these.
+LOCKING_SOURCES = (
+    ("requirements", "requirements.txt"),
+    ("uv", "uv.lock"),
+    ("poetry", "poetry.lock"),
+    ("pipenv", "Pipfile.lock"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,7 @@ class AppInfo:
     hooks: dict[str, str] = field(default_factory=dict)  # hook name -> relative path, present ones only
     procfile: procfile_gen.Procfile | None = None
     server: str = servers.DEFAULT  # the WSGI server the generated web process runs
+    pyproject: pyproject.Pyproject | None = None
 
 
 def markers_present(app_dir: str) -> list[str]:
@@ -112,9 +128,39 @@ def read_procfile(app_dir: str) -> procfile_gen.Procfile | None:
         raise errors.ProcfileInvalid(problems="\n".join(f"Procfile {p}" for p in exc.problems)) from None
 
 
-def dependency_source(app_dir: str) -> DependencySource:
-    if os.path.isfile(os.path.join(app_dir, "requirements.txt")):
-        return DependencySource("requirements", ("requirements.txt",))
+def dependency_source(app_dir: str, project: pyproject.Pyproject | None = None) -> DependencySource:
+    """Exactly one source of dependencies, or a clear error.
+
+    requirements.in counts only without requirements.txt (which is then its compiled form), and
+    pyproject.toml/setup.py only without any lock or requirements file (uv.lock and poetry.lock
+    come with a pyproject.toml, and requirements.txt often installs the project with `-e .`).
+    """
+
+    def has(name: str) -> bool:
+        return os.path.isfile(os.path.join(app_dir, name))
+
+    found = [(kind, name) for kind, name in LOCKING_SOURCES if has(name)]
+    if has("Pipfile") and not has("Pipfile.lock"):
+        found.append(("pipenv", "Pipfile"))
+    if has("requirements.in") and not has("requirements.txt"):
+        found.append(("requirements-in", "requirements.in"))
+    if len(found) > 1:
+        names = [name for _, name in found]
+        raise errors.MultipleDependencySources(
+            found=", ".join(names),
+            hint="requirements.txt for pip or uv, uv.lock for uv, poetry.lock for Poetry, Pipfile.lock for Pipenv",
+        )
+    if found:
+        kind, name = found[0]
+        if name == "Pipfile":
+            raise errors.PipfileWithoutLock()
+        manifests = {"uv": ("pyproject.toml",), "poetry": ("pyproject.toml",), "pipenv": ("Pipfile",)}
+        return DependencySource(kind, (name, *(m for m in manifests.get(kind, ()) if has(m))))
+    if project and project.poetry_dependencies and not project.declares_dependencies:
+        raise errors.PoetryWithoutLock()
+    metadata = tuple(name for name in ("pyproject.toml", "setup.py", "setup.cfg") if has(name))
+    if (project and project.declares_dependencies) or has("setup.py") or has("setup.cfg"):
+        return DependencySource("project", metadata)
     return DependencySource("none")
 
 
@@ -143,7 +189,9 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
     markers = markers_present(app_dir)
     if not markers:
         raise not_a_python_app(app_dir)
-    request, requests = python_version.read_request(app_dir)
+    metadata = pyproject.read(app_dir)
+    request, requests = python_version.read_request(app_dir, metadata.requires_python if metadata else None)
+    dependencies = dependency_source(app_dir, metadata)
     procfile = read_procfile(app_dir)
     project = django.find_project(app_dir, config.get("DJANGO_SETTINGS_MODULE"))
     wsgi_app = None if project else wsgi_entry_point(app_dir, config)
@@ -165,11 +213,12 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
         markers=tuple(markers),
         python_request=request,
         python_requests=tuple(requests),
-        dependencies=dependency_source(app_dir),
+        dependencies=dependencies,
         kind=kind,
         django=project,
         wsgi_app=wsgi_app,
         static=None if project else static_mapping(config),
         hooks=hooks,
         procfile=procfile,
+        pyproject=metadata,
     )

@@ -14,14 +14,17 @@ import json
 import os
 import platform
 import shutil
+import stat
+import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from typing import Protocol
 
-from runtime import pythonenv
+from runtime import crashpoints, pythonenv
 
 # Bump when a change to launchpack changes what an environment contains.
-ENV_FORMAT = "1"
+ENV_FORMAT = "2"
 
 
 def file_digest(paths: Iterable[str]) -> str:
@@ -34,6 +37,24 @@ def file_digest(paths: Iterable[str]) -> str:
         except OSError:
             digest.update(b"<missing>")
     return digest.hexdigest()
+
+
+def per_file_digests(paths: Iterable[str], base: str | None) -> str:
+    """'name=digest name=digest ...' (names relative to base), so a rebuild can say which file
+    changed. Spaces in names are escaped; the value stays a plain string (stores keep str->str)."""
+    entries = []
+    for path in sorted(set(paths)):
+        name = os.path.relpath(path, base) if base and os.path.isabs(path) else path
+        entries.append(name.replace("%", "%25").replace(" ", "%20") + "=" + file_digest([path])[:16])
+    return " ".join(entries)
+
+
+def _parse_per_file(value: str | None) -> dict[str, str]:
+    result = {}
+    for entry in (value or "").split():
+        name, _, digest = entry.rpartition("=")
+        result[name.replace("%20", " ").replace("%25", "%")] = digest
+    return result
 
 
 def stack_id() -> str:
@@ -52,44 +73,79 @@ def stack_id() -> str:
 
 
 def reuse_key(
-    python_version: str, installer: str, dependency_files: Iterable[str], extra_requirements: Iterable[str]
+    python_version: str,
+    installer: str,
+    dependency_files: Iterable[str],
+    extra_requirements: Iterable[str],
+    *,
+    app_dir: str | None = None,
+    source: str = "",
+    server: str = "",
 ) -> dict[str, str]:
-    """Every input that decides what the app's environment contains."""
+    """Every input that decides what the app's environment contains (all values are strings).
+
+    python_version: the full version (and "(uv-managed)" for a downloaded interpreter);
+    installer: the installers and their versions, e.g. "uv 0.13.9";
+    dependency_files: absolute paths of every file the installer reads (nested -r/-c included);
+    extra_requirements: what launchpack adds for the web server; server: which server.
+    """
+    files = list(dependency_files)
     return {
         "format": ENV_FORMAT,
         "python": python_version,
         "stack": stack_id(),
         "arch": platform.machine(),
         "installer": installer,
-        "dependencies": file_digest(dependency_files),
+        "source": source,
+        "dependencies": file_digest(files),
+        "dependency_files": per_file_digests(files, app_dir),
+        "server": server,
         "extra_requirements": " ".join(sorted(extra_requirements)),
     }
 
 
 LABELS = {
-    "format": "launchpack's environment format",
-    "python": "the Python version",
-    "stack": "the stack",
-    "arch": "the CPU architecture",
-    "installer": "the installer",
-    "dependencies": "the dependency files",
-    "extra_requirements": "the packages launchpack adds (the web server)",
+    "format": "launchpack's environment format changed",
+    "python": "the Python version changed",
+    "stack": "the stack changed",
+    "arch": "the CPU architecture changed",
+    "installer": "the installer changed",
+    "source": "the dependency source changed",
+    "server": "the web server changed",
+    "extra_requirements": "the packages launchpack adds for the web server changed",
 }
 
 
+def _file_reasons(old: str | None, new: str | None) -> list[str]:
+    before, after = _parse_per_file(old), _parse_per_file(new)
+    reasons = []
+    for name in sorted(set(before) | set(after)):
+        if name not in before:
+            reasons.append(f"{name} was added")
+        elif name not in after:
+            reasons.append(f"{name} was removed")
+        elif before[name] != after[name]:
+            reasons.append(f"{name} changed")
+    return reasons
+
+
 def reasons_to_rebuild(previous: dict[str, str] | None, current: dict[str, str]) -> list[str]:
-    """Why a previous environment cannot be reused; empty when it can."""
+    """Why a previous environment cannot be reused (one line per changed input); empty when it can."""
     if not previous:
         return ["there is no previous environment"]
     reasons = []
     for key, value in current.items():
         old = previous.get(key)
-        if old != value:
-            label = LABELS.get(key, key)
-            if key == "dependencies":
-                reasons.append(f"{label} changed")
-            else:
-                reasons.append(f"{label} changed ({old or 'none'} -> {value})")
+        if old == value or key == "dependency_files":
+            continue
+        if key == "dependencies":
+            reasons.extend(_file_reasons(previous.get("dependency_files"), current.get("dependency_files")))
+            if not reasons:
+                reasons.append("the dependency files changed")
+        elif key in ("format",):
+            reasons.append(LABELS[key])
+        else:
+            reasons.append(f"{LABELS.get(key, key + ' changed')} ({old or 'none'} -> {value or 'none'})")
     return reasons
 
 
@@ -110,10 +166,24 @@ class Remembering:
     def __init__(self, store: EnvStore):
         self.store = store
         self.previous_key: dict[str, str] | None = None
+        self.restored = False  # whether venv_dir holds the previous environment
 
     def load(self, venv_dir: str) -> dict[str, str] | None:
         self.previous_key = self.store.load(venv_dir)
+        self.restored = self.previous_key is not None
         return self.previous_key
+
+    def peek(self) -> dict[str, str] | None:
+        """The saved environment's key without restoring it, if the store can tell (optional
+        EnvStore method `peek() -> key | None`); lets a build that will not reuse the environment
+        skip restoring it. Stores without it are loaded as before."""
+        peek = getattr(self.store, "peek", None)
+        self.previous_key = peek() if peek else None
+        return self.previous_key
+
+    @property
+    def can_peek(self) -> bool:
+        return callable(getattr(self.store, "peek", None))
 
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
         self.store.save(venv_dir, key)
@@ -156,11 +226,18 @@ class InPlaceStore:
 
 
 class DirectoryStore:
-    """Keeps a copy of the environment in a cache directory (Heroku's CACHE_DIR).
+    """Keeps the environment in a cache directory (Heroku's CACHE_DIR).
 
     Each save writes a complete new copy next to the old one, then switches the `current`
     symlink to it with one atomic rename, so a build killed at any point leaves either the
-    previous environment or the new one. Copies that lost the race are removed later.
+    previous environment or the new one; copies that lost the race are removed by the next save.
+
+    Copies are hardlink trees (`cp -al`) when the cache and the app are on one filesystem: an
+    environment is thousands of files and directories, and writing them again on every build is
+    most of a warm build's time. That is safe because nothing rewrites a file of a saved
+    environment in place: launchpack's own rewrites replace files (write, then rename), installers
+    only run on fresh environments, and the saved files are made read-only against anything else.
+    The slug compiler archives the app dir (tar), so the slug never shares files with the cache.
     """
 
     def __init__(self, cache_dir: str, app_dir: str):
@@ -170,18 +247,28 @@ class DirectoryStore:
     def _current(self) -> str:
         return os.path.join(self.root, "current")
 
-    def load(self, venv_dir: str) -> dict[str, str] | None:
+    def _meta(self) -> dict | None:
         current = self._current()
         try:
             with open(os.path.join(current, "key.json"), encoding="utf-8") as handle:
                 meta = json.load(handle)
         except (OSError, ValueError):
             return None
-        if not os.path.isdir(os.path.join(current, "venv")):
+        return meta if os.path.isdir(os.path.join(current, "venv")) else None
+
+    def peek(self) -> dict[str, str] | None:
+        meta = self._meta()
+        return meta.get("key") if meta else None
+
+    def load(self, venv_dir: str) -> dict[str, str] | None:
+        current = self._current()
+        meta = self._meta()
+        if meta is None:
             return None
+        self._remove_stale(os.path.basename(os.path.realpath(current)))
         if os.path.lexists(venv_dir):
             shutil.rmtree(venv_dir)
-        shutil.copytree(os.path.join(current, "venv"), venv_dir, symlinks=True)
+        copy_tree(os.path.join(current, "venv"), venv_dir)
         # Editable installs (.pth files) point into the app dir the environment was built in.
         pythonenv.make_relocatable(venv_dir, meta.get("built_in"), self.app_dir)
         return meta.get("key")
@@ -189,14 +276,59 @@ class DirectoryStore:
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
         os.makedirs(self.root, exist_ok=True)
         fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
-        shutil.copytree(venv_dir, os.path.join(fresh, "venv"), symlinks=True)
+        copy_tree(venv_dir, os.path.join(fresh, "venv"))
+        crashpoints.reached("env-save-copied")
+        make_read_only(os.path.join(fresh, "venv"))
         with open(os.path.join(fresh, "key.json"), "w", encoding="utf-8") as handle:
             json.dump({"key": key, "built_in": self.app_dir}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         link = os.path.join(self.root, "current.new")
         if os.path.lexists(link):
             os.unlink(link)
         os.symlink(os.path.basename(fresh), link)
         os.replace(link, self._current())  # the one atomic step
-        for name in os.listdir(self.root):
-            if name.startswith("env-") and name != os.path.basename(fresh):
-                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+        crashpoints.reached("env-save-swapped")
+        self._remove_stale(os.path.basename(fresh))
+
+    def _remove_stale(self, keep: str) -> None:
+        """Entries other than the current one: replaced, or left by a build killed while saving."""
+        stale = [os.path.join(self.root, n) for n in os.listdir(self.root) if n.startswith("env-") and n != keep]
+        remove_later(stale)
+
+
+def remove_later(paths: list[str]) -> None:
+    """Delete directory trees in a background thread that the build's process waits for before it
+    exits (a non-daemon thread): deleting thousands of files overlaps the build's other steps
+    instead of adding to them. A build killed meanwhile leaves them for the next build."""
+    if paths:
+        threading.Thread(target=lambda: [shutil.rmtree(p, ignore_errors=True) for p in paths]).start()
+
+
+def copy_tree(source: str, target: str) -> None:
+    """A copy of a directory tree: hardlinked files where possible (same filesystem, our own
+    files), else real copies. Symlinks are kept as symlinks."""
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    linked = subprocess.run(["cp", "-al", source, target], capture_output=True)
+    if linked.returncode == 0:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    copied = subprocess.run(["cp", "-a", source, target], capture_output=True)
+    if copied.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
+
+
+def make_read_only(root: str) -> None:
+    """Protect a cached tree from in-place writes through its hardlinks (files only: directories
+    stay writable, so files can still be replaced or removed)."""
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(directory, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if stat.S_ISREG(mode) and mode & 0o222:
+                    os.chmod(path, stat.S_IMODE(mode) & ~0o222)
+            except OSError:
+                pass

@@ -87,6 +87,32 @@ class UnknownPythonVersion(LaunchpackError):
     fix = "Change {source} to one of those versions{default_hint}."
 
 
+class PythonVersionEndOfLife(LaunchpackError):
+    title = "Python {requested} has reached its end of life"
+    detail = "{source} asks for Python {requested}; its support ended on {eol}, so it gets no security fixes."
+    fix = "Change {source} to a supported version: {supported}."
+
+
+class PythonSourcesDisagree(LaunchpackError):
+    title = "{winner_source} asks for Python {winner}, which pyproject.toml's requires-python ({spec}) excludes"
+    fix = "Make them agree: change {winner_source}, or requires-python in pyproject.toml."
+
+
+class RequiresPythonExcludesDefault(LaunchpackError):
+    title = "pyproject.toml's requires-python ({spec}) excludes the default Python {default}"
+    detail = "requires-python does not name a single feature version, so launchpack would use its default."
+    fix = "Pin the version you want in a .python-version file, e.g. '{suggestion}'."
+
+
+class ManagedPythonFailed(LaunchpackError):
+    title = "Could not download Python {version}"
+    detail = "The stack has no Python {version}, and uv python install exited with status {code}; its output is above."
+    fix = (
+        "Python {version} is downloaded from python-build-standalone. If the build cannot reach it, set the\n"
+        "config var UV_PYTHON_INSTALL_MIRROR to a mirror of its releases, or pin a version the stack has ({stack})."
+    )
+
+
 class NoStackPython(LaunchpackError):
     title = "No Python interpreter found on this stack"
     detail = "launchpack looked for python3 executables in {searched}."
@@ -118,6 +144,43 @@ class DependencyInstallFailed(LaunchpackError):
         "Check the package names and versions in {source} (a typo, or a version that does not\n"
         "exist on the package index, is the usual cause), then push again."
     )
+
+
+class MultipleDependencySources(LaunchpackError):
+    title = "Your app has more than one dependency file: {found}"
+    detail = "launchpack installs dependencies from exactly one source, and cannot tell which one you use."
+    fix = "Keep the one your app uses ({hint}) and delete the others."
+
+
+class PipfileWithoutLock(LaunchpackError):
+    title = "Your app has a Pipfile but no Pipfile.lock"
+    detail = "launchpack installs Pipenv apps with `pipenv install --deploy`, which needs the lock file."
+    fix = "Run `pipenv lock` and commit Pipfile.lock."
+
+
+class PoetryWithoutLock(LaunchpackError):
+    title = "Your pyproject.toml has [tool.poetry.dependencies] but there is no poetry.lock"
+    fix = "Run `poetry lock` and commit poetry.lock."
+
+
+class LockFileOutdated(LaunchpackError):
+    title = "{lock} is out of date with {manifest}"
+    detail = "{tool} refuses to install from a lock file that does not match the project: its output is above."
+    fix = "Run `{command}` and commit {lock}."
+
+
+class RequirementsCompileFailed(LaunchpackError):
+    title = "Could not compile requirements.in into pinned requirements"
+    detail = "pip-compile exited with status {code}; its output is above."
+    fix = (
+        "Check the names and versions in requirements.in. To see the pins before you push, run\n"
+        "`launchpack lock` (or pip-compile) and commit the requirements.txt it writes."
+    )
+
+
+class UnknownInstaller(LaunchpackError):
+    title = "LAUNCHPACK_INSTALLER={value} is not an installer launchpack knows"
+    fix = "Set it to uv (the default) or pip, or unset it."
 
 
 class ToolInstallFailed(LaunchpackError):

@@ -7,17 +7,29 @@ and in how they publish the resulting process types.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import procfile_gen
-from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files, servers
+from runtime import (
+    appinfo,
+    envcache,
+    errors,
+    hooks,
+    installers,
+    managed_python,
+    processes,
+    python_version,
+    pythonenv,
+    runtime_files,
+    servers,
+)
 from runtime.appinfo import BUILD_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
-from runtime.frameworks import django_build
-from runtime.installers import pip
+from runtime.frameworks import django_build, django_cached
 from runtime.layout import Layout
 from runtime.output import Output
 from runtime.servers import WebApp
@@ -31,9 +43,12 @@ class BuildResult:
     launch: dict
 
 
-def choose_python(info: AppInfo, out: Output) -> python_version.Interpreter:
+def choose_python(info: AppInfo, layout: Layout, env: Mapping[str, str], out: Output) -> python_version.Interpreter:
+    """The stack's interpreter for the request (or its default), else a uv-managed download."""
     available = python_version.stack_interpreters()
     default = python_version.default_interpreter(available)
+    request = info.python_request
+    requires = info.pyproject.requires_python if info.pyproject else None
     if len({r.version for r in info.python_requests}) > 1:
         winner, *others = info.python_requests
         out.warn(
@@ -41,10 +56,27 @@ def choose_python(info: AppInfo, out: Output) -> python_version.Interpreter:
             + ", ".join(f"{o.source} for {o.version}" for o in others)
             + f": {winner.source} wins. Delete the others to avoid confusion."
         )
-    chosen = python_version.choose(info.python_request, available, default)
-    source = info.python_request.source if info.python_request else "the stack's default; pin it in .python-version"
-    out.header(f"Using Python {chosen.version_text} ({source})")
+    if request is not None:
+        python_version.check_supported(request)
+    chosen = python_version.on_stack(request, available, default)
+    if chosen is None:
+        chosen = managed_python.provide(request, available, layout, env, out)  # type: ignore[arg-type]
+    if requires and python_version.satisfies_requires_python(requires, chosen.version) is False:
+        if request is None:
+            raise errors.RequiresPythonExcludesDefault(
+                spec=requires, default=chosen.version_text, suggestion=_suggest(requires) or "3.12"
+            )
+        raise errors.PythonSourcesDisagree(winner_source=request.source, winner=request.version, spec=requires)
+    source = request.source if request else "the stack's default; pin it in .python-version"
+    out.header(f"Using Python {chosen.version_text} ({source}{', uv-managed' if chosen.managed else ''})")
     return chosen
+
+
+def _suggest(requires: str) -> str | None:
+    for minor in sorted(python_version.END_OF_LIFE, reverse=True):
+        if python_version.satisfies_requires_python(requires, (*minor, 0)):
+            return f"{minor[0]}.{minor[1]}"
+    return None
 
 
 def report_config(config: ConfigVars, out: Output) -> None:
@@ -66,23 +98,32 @@ def run_build_hook(name: str, info: AppInfo, env: Mapping[str, str], out: Output
 
 
 def dependency_files(info: AppInfo) -> list[str]:
-    return [os.path.join(info.app_dir, name) for name in info.dependencies.files]
+    return installers.dependency_files(info)
+
+
+def environment_key(info: AppInfo, interpreter, config: ConfigVars) -> dict[str, str]:
+    """The reuse key of the app's environment (see envcache.reuse_key)."""
+    plan = installers.plan(info, config)
+    server = servers.get(info.server)
+    return envcache.reuse_key(
+        interpreter.description,
+        plan.label,
+        dependency_files(info),
+        server.REQUIREMENTS.values(),
+        app_dir=info.app_dir,
+        source=info.dependencies.kind,
+        server=info.server,
+    )
 
 
 def install_dependencies(
-    info: AppInfo, interpreter, layout: Layout, env: Mapping[str, str], out: Output
+    info: AppInfo, interpreter, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
 ) -> None:
-    deps = info.dependencies
-    label = ", ".join(deps.files) if deps.files else "no dependency file"
-    with out.step(f"Installing dependencies ({label}) with pip"):
-        tools = pip.tools_env(interpreter, layout, out)
-        if deps.kind == "requirements":
-            pip.install_requirements(tools, layout.venv_dir, deps.files, layout, env, out)
+    plan = installers.plan(info, config)
+    with out.step(f"Installing dependencies ({info.dependencies.label}) with {plan.label}"):
         needed = servers.get(info.server).REQUIREMENTS
-        missing = [req for dist, req in needed.items() if not pythonenv.installed(layout.venv_dir, dist)]
-        if missing:
-            out.info("Adding what the web server needs: " + ", ".join(missing))
-            pip.install_packages(tools, layout.venv_dir, missing, layout, env, out)
+        installers.install(plan, info, interpreter, layout, env, out, list(needed.values()))
+        installers.add_missing(plan, needed, interpreter, layout, env, out)
 
 
 def prepare_environment(
@@ -92,24 +133,30 @@ def prepare_environment(
     store: envcache.Remembering,
     env: Mapping[str, str],
     out: Output,
-) -> None:
+    config: ConfigVars | None = None,
+) -> dict[str, str]:
     """Reuse the previous build's environment if nothing it depends on changed, else rebuild it.
 
-    Runs after bin/pre_compile, which may generate dependency files.
+    Runs after bin/pre_compile, which may generate dependency files. Returns the key.
     """
-    key = envcache.reuse_key(
-        interpreter.version_text, "pip", dependency_files(info), servers.get(info.server).REQUIREMENTS.values()
-    )
+    config = config or ConfigVars()
+    key = environment_key(info, interpreter, config)
     reasons = envcache.reasons_to_rebuild(store.previous_key, key)
-    if not reasons:
+    if not reasons and store.restored:
         out.header("Reusing the app's Python environment: nothing it depends on changed")
-        return
+        return key
+    if not reasons:
+        reasons = ["the cached environment did not match its record"]
     if store.previous_key:
-        out.header("Discarding the cached Python environment since: " + "; ".join(reasons))
-        pythonenv.create(interpreter, layout.venv_dir, out)
-    install_dependencies(info, interpreter, layout, env, out)
+        out.header("Discarding cache since:")
+        for reason in reasons:
+            out.info("- " + reason)
+    if store.restored:  # install into a fresh environment, never on top of the old one
+        pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+    install_dependencies(info, interpreter, layout, config, env, out)
     pythonenv.make_relocatable(layout.venv_dir)  # the saved copy must not depend on this build dir
     store.save(layout.venv_dir, key)
+    return key
 
 
 def app_relative(path: str | None, layout: Layout) -> str | None:
@@ -120,12 +167,20 @@ def app_relative(path: str | None, layout: Layout) -> str | None:
 
 
 def framework_steps(
-    info: AppInfo, layout: Layout, config: ConfigVars, env: dict[str, str], out: Output
+    info: AppInfo,
+    layout: Layout,
+    config: ConfigVars,
+    env: dict[str, str],
+    out: Output,
+    env_key: Mapping[str, str] | None = None,
 ) -> tuple[WebApp | None, dict, dict[str, str]]:
     """(what the web process serves, launch.json facts, env.sh exports)."""
     if info.django:
         with out.step("Django: collecting static files"):
-            result = django_build.build(info.django, layout, config, env, out)
+            if env_key is None:
+                result = django_build.build(info.django, layout, config, env, out)
+            else:
+                result = django_cached.build(info.django, layout, config, env, out, env_key)
         env["DJANGO_SETTINGS_MODULE"] = result.settings_module
         web = WebApp(result.wsgi_app, result.static_url, result.static_root, whitenoise=result.serve_static)
         launch = {
@@ -160,21 +215,31 @@ def build(
             hooks.check_runnable(info.app_dir, info.hooks[name])
     out.add_secrets(config.secrets())
     report_config(config, out)
-    interpreter = choose_python(info, out)
+    env = build_environment(platform_env, config, layout)
+    installers.plan(info, config)  # an unknown LAUNCHPACK_INSTALLER fails here, before the slow steps
+    interpreter = choose_python(info, layout, env, out)
 
     store = envcache.Remembering(store or envcache.NoStore())
-    if store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
+    if "pre_compile" not in info.hooks and store.can_peek:
+        # The key can be computed now: restore the saved environment only if it will be reused.
+        previous = store.peek()
+        reuse = previous and not envcache.reasons_to_rebuild(previous, environment_key(info, interpreter, config))
+        if not (reuse and store.load(layout.venv_dir)):
+            with out.step("Creating the app's Python environment"):
+                pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+    elif store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
         with out.step("Creating the app's Python environment"):
-            pythonenv.create(interpreter, layout.venv_dir, out)
-            store.previous_key = None
+            pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+            store.restored = False  # the previous key still explains, below, why it was not reused
     os.makedirs(layout.python_dir, exist_ok=True)
     runtime_files.copy_runtime_modules(layout)
-    env = build_environment(platform_env, config, layout)
 
     run_build_hook("pre_compile", info, env, out)
-    prepare_environment(info, interpreter, layout, store, env, out)
+    if "pre_compile" in info.hooks:  # it may have written or changed the dependency files
+        info = dataclasses.replace(info, dependencies=appinfo.dependency_source(info.app_dir, info.pyproject))
+    env_key = prepare_environment(info, interpreter, layout, store, env, out, config)
     run_build_hook("build", info, env, out)
-    web, launch_facts, exports = framework_steps(info, layout, config, env, out)
+    web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
     run_build_hook("post_compile", info, env, out)
 
     generated = processes.generate(info, web, layout.env_prefix())

@@ -6,6 +6,7 @@ interpreters runs them once each to read their exact version.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
@@ -19,6 +20,23 @@ RUNTIME_TXT = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)$")
 # Where a stack keeps its interpreters. Never a user's home (pyenv & co. are not on the
 # platform, and the runtime user could not read them anyway).
 STACK_DIRS = ("/usr/bin", "/usr/local/bin")
+
+# Every Python feature version launchpack knows, with the day the CPython core team ends its
+# support (https://devguide.python.org/versions/). A request for a version past that day is an
+# error: it gets no security fixes, and uv stops shipping builds of it.
+END_OF_LIFE = {
+    (2, 7): datetime.date(2020, 1, 1),
+    (3, 6): datetime.date(2021, 12, 23),
+    (3, 7): datetime.date(2023, 6, 27),
+    (3, 8): datetime.date(2024, 10, 7),
+    (3, 9): datetime.date(2025, 10, 31),
+    (3, 10): datetime.date(2026, 10, 31),
+    (3, 11): datetime.date(2027, 10, 31),
+    (3, 12): datetime.date(2028, 10, 31),
+    (3, 13): datetime.date(2029, 10, 31),
+    (3, 14): datetime.date(2030, 10, 31),
+    (3, 15): datetime.date(2031, 10, 31),
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,18 @@ class PythonRequest:
 class Interpreter:
     path: str
     version: tuple[int, int, int]
+    # For a uv-managed interpreter (python-build-standalone): the directory of the whole
+    # installation, which is copied into the app's environment so the slug/layer carries it.
+    managed_root: str | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.managed_root is not None
+
+    @property
+    def description(self) -> str:
+        """What the reuse key records: the full version, and where it comes from."""
+        return self.version_text + (" (uv-managed)" if self.managed else "")
 
     @property
     def version_text(self) -> str:
@@ -90,8 +120,12 @@ def parse_runtime_txt(text: str, source: str = "runtime.txt") -> PythonRequest |
     return PythonRequest(match.group(1), source)
 
 
-def read_request(app_dir: str) -> tuple[PythonRequest | None, list[PythonRequest]]:
-    """The winning request and every request found (so callers can warn about disagreements)."""
+def read_request(app_dir: str, requires_python: str | None = None) -> tuple[PythonRequest | None, list[PythonRequest]]:
+    """The winning request and every request found (so callers can warn about disagreements).
+
+    Order: .python-version, runtime.txt, then pyproject.toml's requires-python when it admits
+    exactly one feature version (``==3.12.*``, ``~=3.12.0``, ``>=3.12,<3.13``).
+    """
     found: list[PythonRequest] = []
     for name, parse in ((".python-version", parse_python_version_file), ("runtime.txt", parse_runtime_txt)):
         path = os.path.join(app_dir, name)
@@ -104,11 +138,93 @@ def read_request(app_dir: str) -> tuple[PythonRequest | None, list[PythonRequest
             request = parse(text, name)
             if request:
                 found.append(request)
+    if requires_python:
+        pinned = pinned_by_requires_python(requires_python)
+        if pinned:
+            found.append(PythonRequest(pinned, "pyproject.toml (requires-python)"))
     return (found[0] if found else None), found
+
+
+# --- requires-python (PEP 440 specifiers, the subset that matters for picking a Python) ------
+
+SPECIFIER = re.compile(r"^\s*(~=|==|!=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)(\.\*)?\s*$")
+
+
+def _padded(parts: tuple[int, ...], size: int = 3) -> tuple[int, ...]:
+    return tuple(parts) + (0,) * (size - len(parts))
+
+
+def _satisfies(version: tuple[int, int, int], operator: str, target: tuple[int, ...], wildcard: bool) -> bool:
+    if wildcard:  # ==3.12.* / !=3.12.*
+        same = version[: len(target)] == target
+        return same if operator == "==" else not same
+    padded = _padded(target)
+    if operator == "~=":  # ~=3.12.1 means >=3.12.1, ==3.12.*; ~=3.12 means >=3.12, ==3.*
+        return version >= padded and version[: len(target) - 1] == target[:-1]
+    return {
+        "==": version == padded,
+        "!=": version != padded,
+        ">=": version >= padded,
+        "<=": version <= padded,
+        ">": version > padded,
+        "<": version < padded,
+    }[operator]
+
+
+def satisfies_requires_python(spec: str, version: tuple[int, int, int]) -> bool | None:
+    """Whether a version meets a requires-python specifier set; None if we cannot parse it."""
+    clauses = [c for c in spec.split(",") if c.strip()]
+    parsed = [SPECIFIER.match(c) for c in clauses]
+    if not clauses or not all(parsed):
+        return None
+    return all(
+        _satisfies(version, m.group(1), tuple(int(p) for p in m.group(2).split(".")), bool(m.group(3)))
+        for m in parsed  # type: ignore[union-attr]
+    )
+
+
+def pinned_by_requires_python(spec: str) -> str | None:
+    """'3.12' when the specifier admits exactly one known feature version, else None."""
+    minors = [
+        minor
+        for minor in END_OF_LIFE
+        if minor[0] == 3 and any(satisfies_requires_python(spec, (*minor, patch)) for patch in range(0, 40))
+    ]
+    return f"{minors[0][0]}.{minors[0][1]}" if len(minors) == 1 else None
+
+
+# --- support policy -------------------------------------------------------------------------
+
+
+def check_supported(request: PythonRequest, today: datetime.date | None = None) -> None:
+    """Refuse versions launchpack does not know or that have reached their end of life."""
+    minor = tuple(request.parts[:2])
+    supported = sorted(m for m, eol in END_OF_LIFE.items() if eol > (today or datetime.date.today()))
+    supported_text = ", ".join(f"{a}.{b}" for a, b in supported)
+    if len(request.parts) < 2 or minor not in END_OF_LIFE:
+        raise errors.UnknownPythonVersion(
+            requested=request.version,
+            source=request.source,
+            available=f"the supported versions {supported_text} (any patch release)",
+            default_hint=", e.g. " + (f"{supported[-2][0]}.{supported[-2][1]}" if len(supported) > 1 else "3.12"),
+        )
+    eol = END_OF_LIFE[minor]  # type: ignore[index]
+    if eol <= (today or datetime.date.today()):
+        raise errors.PythonVersionEndOfLife(
+            requested=request.version, source=request.source, eol=eol.isoformat(), supported=supported_text
+        )
 
 
 def matches(request: PythonRequest, version: tuple[int, int, int]) -> bool:
     return version[: len(request.parts)] == request.parts
+
+
+def on_stack(request: PythonRequest | None, available: list[Interpreter], default: Interpreter) -> Interpreter | None:
+    """The stack interpreter for a request (exact X.Y.Z, or the newest X.Y.*), or None."""
+    if request is None:
+        return default
+    candidates = [i for i in available if matches(request, i.version)]
+    return max(candidates, key=lambda i: i.version) if candidates else None
 
 
 def choose(request: PythonRequest | None, available: list[Interpreter], default: Interpreter) -> Interpreter:
@@ -127,7 +243,7 @@ def choose(request: PythonRequest | None, available: list[Interpreter], default:
     return max(candidates, key=lambda i: i.version)
 
 
-def _probe(path: str) -> tuple[int, int, int] | None:
+def probe_version(path: str) -> tuple[int, int, int] | None:
     try:
         out = subprocess.run(
             [path, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
@@ -157,7 +273,7 @@ def stack_interpreters(dirs: tuple[str, ...] = STACK_DIRS) -> list[Interpreter]:
             real = os.path.realpath(path)
             if real in seen or not os.access(path, os.X_OK):
                 continue
-            version = _probe(path)
+            version = probe_version(path)
             if version:
                 seen[real] = Interpreter(path, version)
     return sorted(seen.values(), key=lambda i: i.version)

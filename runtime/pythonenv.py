@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 
 from runtime import errors
@@ -24,14 +25,60 @@ RELOCATABLE_SHEBANG = """#!/bin/sh
 """
 
 
-def create(interpreter: Interpreter, venv_dir: str, out: Output, with_pip: bool = False) -> None:
-    """A fresh virtual environment at venv_dir (replacing whatever is there)."""
+# Where a uv-managed interpreter is put inside the app's environment (it travels with it).
+EMBEDDED_INTERPRETER = "interpreter"
+
+
+def create(interpreter: Interpreter, venv_dir: str, out: Output, with_pip: bool = False, embed: bool = False) -> None:
+    """A fresh virtual environment at venv_dir (replacing whatever is there).
+
+    embed: for a uv-managed interpreter, copy the whole installation into the environment
+    (venv_dir/interpreter) and build the venv on that copy, with relative symlinks, so the
+    environment carries its own Python wherever the slug or layer goes.
+    """
     if os.path.lexists(venv_dir):
         shutil.rmtree(venv_dir)
-    command = [interpreter.path, "-m", "venv"] + ([] if with_pip else ["--without-pip"]) + [venv_dir]
+    python = interpreter.path
+    if embed and interpreter.managed_root:
+        os.makedirs(venv_dir)
+        embedded = os.path.join(venv_dir, EMBEDDED_INTERPRETER)
+        copied = subprocess.run(["cp", "-a", interpreter.managed_root, embedded], capture_output=True, text=True)
+        if copied.returncode != 0:
+            raise errors.VirtualenvFailed(
+                command=f"cp -a {interpreter.managed_root} {embedded}", code=copied.returncode
+            )
+        python = os.path.join(embedded, os.path.relpath(interpreter.path, interpreter.managed_root))
+    command = [python, "-m", "venv"] + ([] if with_pip else ["--without-pip"]) + [venv_dir]
     code, _ = out.stream(command)
     if code != 0:
         raise errors.VirtualenvFailed(command=" ".join(command), code=code)
+    if embed and interpreter.managed_root:
+        relative_symlinks(venv_dir)
+
+
+def relative_symlinks(venv_dir: str) -> None:
+    """Symlinks pointing inside venv_dir become relative (bin/python -> ../interpreter/bin/...)."""
+    root = os.path.abspath(venv_dir)
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                continue
+            target = os.readlink(path)
+            if os.path.isabs(target) and (target + os.sep).startswith(root + os.sep):
+                os.unlink(path)
+                os.symlink(os.path.relpath(target, directory), path)
+
+
+def _replace(path: str, content: bytes) -> None:
+    """Write a file by replacing it (new file, then rename): a file shared by hardlink with the
+    cache, or read-only, is never written in place."""
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    tmp = f"{path}.launchpack-tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def python_of(venv_dir: str) -> str:
@@ -67,30 +114,44 @@ def make_relocatable(venv_dir: str, old_app_dir: str | None = None, new_app_dir:
             continue
         first, _, rest = content.partition(b"\n")
         python = os.path.basename(first[2:].decode().strip())
-        with open(path, "wb") as handle:
-            handle.write(RELOCATABLE_SHEBANG.format(python=python).encode() + rest)
+        _replace(path, RELOCATABLE_SHEBANG.format(python=python).encode() + rest)
         changed += 1
     if old_app_dir and new_app_dir and old_app_dir != new_app_dir:
         changed += _rewrite_paths(venv_dir, old_app_dir, new_app_dir)
     return changed
 
 
+def _path_files(venv_dir: str) -> list[str]:
+    """The files of a venv that record absolute paths: pyvenv.cfg, the activate scripts, and in
+    site-packages the .pth files and editable finders (top level) and direct_url.json records.
+    Listed directly rather than by walking the whole environment, which is thousands of files."""
+    found = [os.path.join(venv_dir, "pyvenv.cfg")]
+    bin_dir = os.path.join(venv_dir, "bin")
+    if os.path.isdir(bin_dir):
+        found.extend(os.path.join(bin_dir, n) for n in os.listdir(bin_dir) if n.startswith("activate"))
+    lib = os.path.join(venv_dir, "lib")
+    for pyver in os.listdir(lib) if os.path.isdir(lib) else []:
+        site = os.path.join(lib, pyver, "site-packages")
+        for entry in os.listdir(site) if os.path.isdir(site) else []:
+            path = os.path.join(site, entry)
+            if entry.endswith(".pth") or entry.startswith("__editable__"):
+                found.append(path)
+            elif entry.endswith(".dist-info"):
+                found.append(os.path.join(path, "direct_url.json"))
+    return [path for path in found if os.path.isfile(path) and not os.path.islink(path)]
+
+
 def _rewrite_paths(venv_dir: str, old: str, new: str) -> int:
-    """Point .pth files (editable installs, e.g. `-e .`), activate scripts and pyvenv.cfg at the
-    run location."""
+    """Point .pth files (editable installs, e.g. `-e .`), editable finders, activate scripts and
+    pyvenv.cfg at the run location."""
     changed = 0
     old_b, new_b = old.rstrip("/").encode(), new.rstrip("/").encode()
-    for root, _dirs, files in os.walk(venv_dir):
-        for name in files:
-            if not (name.endswith(".pth") or name.startswith("activate") or name in ("pyvenv.cfg", "direct_url.json")):
-                continue
-            path = os.path.join(root, name)
-            with open(path, "rb") as handle:
-                content = handle.read()
-            if old_b in content:
-                with open(path, "wb") as handle:
-                    handle.write(content.replace(old_b, new_b))
-                changed += 1
+    for path in _path_files(venv_dir):
+        with open(path, "rb") as handle:
+            content = handle.read()
+        if old_b in content:
+            _replace(path, content.replace(old_b, new_b))
+            changed += 1
     return changed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -65,3 +66,76 @@ def write(path: str, text: str, mode: int | None = None) -> None:
         handle.write(text)
     if mode is not None:
         os.chmod(path, mode)
+
+
+# --- a pre-warmed CACHE_DIR, shared by the tests that need launchpack's build tools ---------------
+
+PREWARM = """
+import os, subprocess, sys, tempfile
+from runtime import python_version
+from runtime.installers import tools
+from runtime.layout import heroku
+from runtime.output import Output
+cache = sys.argv[1]
+layout = heroku(tempfile.mkdtemp(), cache)
+stack = python_version.stack_interpreters()
+interpreter = python_version.default_interpreter(stack)
+env = dict(os.environ)
+out = Output()
+for tool in ("poetry", "pipenv", "pip-tools", "pip"):
+    tools.python_tool(tool, interpreter, layout, env, out)
+uv = tools.uv(layout, env, out)
+target = tempfile.mkdtemp()
+packages = ["django", "gunicorn", "whitenoise", "six==1.16.0", "idna", "setuptools>=68", "wheel"]
+subprocess.run([uv, "pip", "install", "--quiet", "--python", interpreter.path, "--target", target, *packages],
+               env=tools.uv_environment(layout, env), check=True)
+"""
+
+
+def _run_id() -> int:
+    # xdist workers are children of the controlling pytest process: one warm cache per test run.
+    return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+
+
+@pytest.fixture(scope="session")
+def warm_cache(heroku):
+    """A CACHE_DIR in which launchpack's build tools (uv, pip, Poetry, Pipenv, pip-tools) are
+    installed and uv's cache holds the packages the fixture apps use; made once per test run by
+    the build user, exactly as a first build would. Tests take copies (warm_cache_copy)."""
+    base = f"/tmp/launchpack-warm-{_run_id()}"
+    cache = os.path.join(base, "cache")
+    with open(base + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isfile(os.path.join(base, "complete")):
+            shutil.rmtree(base, ignore_errors=True)
+            os.makedirs(cache)
+            os.chmod(base, 0o755)
+            heroku_harness.chown_tree(base, heroku_harness.BUILD_USER)
+            result = heroku.run_as_builder(
+                ["/usr/bin/python3", "-c", PREWARM, cache], extra_env={"PYTHONPATH": heroku.buildpack}
+            )
+            assert result.ok, result.output
+            open(os.path.join(base, "complete"), "w").close()
+    return cache
+
+
+@pytest.fixture
+def warm_cache_copy(heroku, warm_cache):
+    """A new CACHE_DIR with the warm cache's content. Hardlinked: a cache's entries are written
+    once under a temporary name and never modified in place, so copies can share files."""
+
+    def copy() -> str:
+        target = heroku.new_cache()
+        os.rmdir(target)
+        subprocess.run(["cp", "-al", warm_cache, target], check=True)
+        return target
+
+    return copy
+
+
+def pytest_sessionfinish(session):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        base = f"/tmp/launchpack-warm-{os.getpid()}"
+        shutil.rmtree(base, ignore_errors=True)
+        if os.path.exists(base + ".lock"):
+            os.unlink(base + ".lock")

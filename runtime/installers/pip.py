@@ -1,77 +1,96 @@
-"""Installing packages with pip, run from a tools environment kept in the cache.
+"""Installing with pip (LAUNCHPACK_INSTALLER=pip, the fallback to uv), run from a tools venv.
 
-pip runs from its own venv (``pip --python <app venv>``), so the app's environment (and the
-slug) never contains the build's pip.
+pip runs from its own venv in the cache (``pip --python <app venv>``), so the app's environment
+(and the slug) never contains the build's pip.
 
 Downloads and builds go through a wheelhouse in the cache dir: ``pip wheel`` resolves against
 the index but reuses any wheel already in the wheelhouse ("File was already downloaded"), and
-the install then reads only the wheelhouse. We do not rely on pip's HTTP cache, which stores
+the install then takes every wheel from the wheelhouse. We do not rely on pip's HTTP cache, which stores
 nothing when an index or mirror sends no caching headers; a wheelhouse also means a package
-without a wheel (mod_wsgi, uWSGI) is compiled once, not on every build.
+without a wheel (mod_wsgi, uWSGI) is compiled once, not on every build. Wheels are built into a
+temporary directory and moved into the wheelhouse one by one (an atomic rename), so a build
+killed meanwhile never leaves a truncated wheel there.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 
 from runtime import errors, pythonenv
+from runtime.installers import tools
 from runtime.layout import Layout
 from runtime.output import Output
 from runtime.python_version import Interpreter
 
-FLAGS = ["--disable-pip-version-check", "--no-input"]
+
+def _pip(tools_venv: str) -> list[str]:
+    return [*tools.module_command(tools_venv, "pip"), *tools.PIP_FLAGS]
 
 
-def tools_env(interpreter: Interpreter, layout: Layout, out: Output) -> str:
-    """A venv holding pip, one per Python version, reused across builds."""
-    path = layout.cache("tools", f"pip-{interpreter.version_text}")
-    if path is None:
-        path = os.path.join(layout.runtime_dir, ".tools")
-    if pythonenv.venv_version(path) == interpreter.version_text and os.path.isfile(os.path.join(path, "bin", "pip")):
-        return path
-    pythonenv.create(interpreter, path, out, with_pip=True)
-    return path
-
-
-def _pip(tools: str) -> list[str]:
-    return [pythonenv.python_of(tools), "-m", "pip", *FLAGS]
-
-
-def _install(
-    tools: str, venv_dir: str, args: list[str], layout: Layout, env: Mapping[str, str], out: Output
-) -> int:
+def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
     """pip install ARGS into the app env, via the wheelhouse when there is a cache dir."""
-    wheelhouse = layout.cache("wheels")
-    install = _pip(tools) + ["--python", pythonenv.python_of(venv_dir), "install", "--progress-bar", "off"]
+    tools_venv = tools.python_tool("pip", interpreter, layout, env, out)
+    env = tools.tool_environment(env)
+    wheelhouse = layout.cache("launchpack", "wheels")
+    install = _pip(tools_venv) + ["--python", pythonenv.python_of(layout.venv_dir), "install", "--progress-bar", "off"]
     if not wheelhouse:
         code, _ = out.stream(install + ["--no-cache-dir", *args], cwd=layout.app_dir, env=env)
         return code
     os.makedirs(wheelhouse, exist_ok=True)
-    # pip wheel runs on the tools env's interpreter: the same Python version as the app's env.
-    wheel = _pip(tools) + ["--no-cache-dir", "wheel", "--progress-bar", "off", "--wheel-dir", wheelhouse]
-    code, _ = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
-    if code != 0:
-        return code
-    code, _ = out.stream(install + ["--no-index", "--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
+    fresh = tempfile.mkdtemp(prefix=".tmp-", dir=wheelhouse)
+    try:
+        # pip wheel runs on the tools env's interpreter: the same Python version as the app's env.
+        wheel = _pip(tools_venv) + ["--no-cache-dir", "wheel", "--progress-bar", "off", "--wheel-dir", fresh]
+        code, _ = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
+        if code != 0:
+            return code
+        for name in os.listdir(fresh):
+            os.replace(os.path.join(fresh, name), os.path.join(wheelhouse, name))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    # The index stays reachable for build isolation (an editable `-e .` needs its build backend);
+    # pip takes a wheel found in --find-links before the same one on the index, so nothing the
+    # wheelhouse has is downloaded again.
+    code, _ = out.stream(install + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
     return code
 
 
 def install_requirements(
-    tools: str, venv_dir: str, files: tuple[str, ...], layout: Layout, env: Mapping[str, str], out: Output
+    interpreter: Interpreter,
+    files: list[str],
+    layout: Layout,
+    env: Mapping[str, str],
+    out: Output,
+    extras: list[str] | None = None,
 ) -> None:
-    args = [arg for name in files for arg in ("-r", name)]
-    code = _install(tools, venv_dir, args, layout, env, out)
+    args = [arg for name in files for arg in ("-r", name)] + list(extras or [])
+    code = _install(interpreter, args, layout, env, out)
     if code != 0:
         raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip", code=code)
 
 
+def install_project(
+    interpreter: Interpreter,
+    files: tuple[str, ...],
+    layout: Layout,
+    env: Mapping[str, str],
+    out: Output,
+    extras: list[str] | None = None,
+) -> None:
+    code = _install(interpreter, [".", *(extras or [])], layout, env, out)
+    if code != 0:
+        raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip install .", code=code)
+
+
 def install_packages(
-    tools: str, venv_dir: str, requirements: list[str], layout: Layout, env: Mapping[str, str], out: Output
+    interpreter: Interpreter, requirements: list[str], layout: Layout, env: Mapping[str, str], out: Output
 ) -> None:
     """Install launchpack's own additions (the server, whitenoise)."""
     if not requirements:
         return
-    code = _install(tools, venv_dir, requirements, layout, env, out)
+    code = _install(interpreter, requirements, layout, env, out)
     if code != 0:
         raise errors.ToolInstallFailed(tool=", ".join(requirements), command="pip install", code=code)

@@ -5,8 +5,9 @@ What it reproduces (see ../shared/reference/buildpack-apis.md §1):
   bin/release run as an unprivileged build user, with a clean environment (STACK=heroku-24, the
   stack's PATH, config vars only as files in ENV_DIR, never exported), from a copy of the
   buildpack the build user can read;
-- slug: BUILD_DIR is moved elsewhere and the build dir no longer exists; as when a dyno unpacks
-  a slug, its files then belong to the dyno's user (who is not the build user);
+- slug: BUILD_DIR is archived with tar and unpacked elsewhere (new files, as on Heroku), and the
+  build dir no longer exists; as when a dyno unpacks a slug, its files then belong to the
+  dyno's user (who is not the build user);
 - dyno: the slug is mounted at /app (a private mount namespace per dyno, so tests can run side
   by side), the process runs as a *different* unprivileged user with HOME=/app, cwd /app, the
   runtime config vars, PORT (web only), DYNO; bash sources .profile.d/*.sh and .profile, then
@@ -187,20 +188,31 @@ class Heroku:
     def release(self, build_dir: str) -> Result:
         return self.run_as_builder([self.bin("release"), build_dir])
 
-    def build(self, app_source: str, config: dict[str, str] | None = None, cache_dir: str | None = None) -> Slug:
-        """detect + compile + release, then move the build dir away (as the slug compiler does)."""
+    def build(
+        self,
+        app_source: str,
+        config: dict[str, str] | None = None,
+        cache_dir: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> Slug:
+        """detect + compile + release, then move the build dir away (as the slug compiler does).
+
+        extra_env: platform variables for bin/compile (e.g. another STACK), not config vars."""
         build_dir = self.stage_app(app_source)
         detected = self.detect(build_dir)
         if detected.returncode != 0:
             return Slug("", Result(detected.returncode, detected.stdout + detected.stderr), "", build_dir)
-        compiled = self.compile(build_dir, cache_dir or self.new_cache(), config)
+        compiled = self.compile(build_dir, cache_dir or self.new_cache(), config, extra_env=extra_env)
         if not compiled.ok:
             return Slug("", compiled, "", build_dir)
         released = self.release(build_dir)
         assert released.ok, released.output
         slug = tempfile.mkdtemp(prefix="slug_", dir="/tmp")
-        os.rmdir(slug)
-        os.rename(build_dir, slug)
+        os.chmod(slug, 0o755)
+        # The slug compiler archives BUILD_DIR (tar) and the dyno unpacks it: the slug's files are
+        # new files, never the build's own (which may share inodes with CACHE_DIR via hardlinks).
+        subprocess.run(f"tar -C {build_dir} -cf - . | tar -C {slug} -xf -", shell=True, check=True)
+        shutil.rmtree(build_dir)
         chown_tree(slug, DYNO_USER)
         self.created.append(slug)
         assert not os.path.exists(build_dir)

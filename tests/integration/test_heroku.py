@@ -108,7 +108,7 @@ def test_rebuild_with_same_cache_downloads_nothing(heroku: Heroku):
         assert dyno.get("/").status == 200
 
 
-def test_changed_requirements_rebuild_the_environment_from_the_wheelhouse(heroku: Heroku, app_copy):
+def test_changed_requirements_rebuild_the_environment_from_the_cache(heroku: Heroku, app_copy):
     app = app_copy("django")
     cache = heroku.new_cache()
     assert heroku.build(app, cache_dir=cache).compile.ok
@@ -116,8 +116,8 @@ def test_changed_requirements_rebuild_the_environment_from_the_wheelhouse(heroku
         handle.write("six\n")
     again = heroku.build(app, cache_dir=cache)
     assert again.compile.ok, again.compile.output
-    assert "Discarding the cached Python environment since: the dependency files changed" in again.compile.output
-    assert "Downloading django" not in again.compile.output.lower()  # the wheelhouse still has it
+    assert "Discarding cache since:\n       - requirements.txt changed\n" in again.compile.output
+    assert "downloading django" not in again.compile.output.lower()  # uv's cache still has it
     assert os.path.isfile(os.path.join(again.path, ".launchpack-runtime/venv/lib/python3.11/site-packages/six.py"))
     with heroku.start(again) as dyno:
         dyno.wait_until_serving()

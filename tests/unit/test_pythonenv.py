@@ -13,7 +13,7 @@ def test_relocated_venv_scripts_run_after_a_move(tmp_path):
     script = build / "bin" / "hello"
     script.write_text(f"#!{build}/bin/python\nimport sys\nprint('hello from', sys.prefix)\n")
     script.chmod(0o755)
-    pth = build / "lib" / "editable.pth"
+    pth = build / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "editable.pth"
     pth.write_text(str(tmp_path / "build_x") + "/src\n")
     assert pythonenv.make_relocatable(str(build), str(tmp_path / "build_x"), "/app") >= 2
     assert pth.read_text() == "/app/src\n"

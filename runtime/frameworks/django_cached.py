@@ -1,0 +1,78 @@
+"""Django's build step (settings probe + collectstatic), skipped when none of its inputs changed.
+
+collectstatic's output is a function of the app's environment, the app's files as they are
+when it runs (after the build hooks), and the config vars; when all three match the last build,
+the collected files and the probe's findings are restored from the cache instead (a warm
+rebuild of an unchanged app would otherwise spend most of its time starting Django twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+from runtime import stepcache
+from runtime.config import ConfigVars
+from runtime.frameworks import django_build
+from runtime.frameworks.django import DjangoProject
+from runtime.layout import Layout
+from runtime.output import Output
+
+STEP_FORMAT = "1"  # bump when launchpack changes what the step does
+
+
+def _inside(path: str | None, root: str) -> bool:
+    return bool(path) and (os.path.abspath(path) + os.sep).startswith(os.path.abspath(root) + os.sep)  # type: ignore[arg-type]
+
+
+def build(
+    project: DjangoProject,
+    layout: Layout,
+    config: ConfigVars,
+    env: Mapping[str, str],
+    out: Output,
+    env_key: Mapping[str, str],
+) -> django_build.DjangoBuild:
+    cache = stepcache.StepCache(layout.cache("launchpack"), "django-static")
+    generated = [os.path.relpath(layout.runtime_dir, layout.app_dir), "Procfile", ".profile.d"]
+    app_digest = stepcache.tree_digest(layout.app_dir, skip=generated) if cache.root else None
+    if app_digest is None:
+        return django_build.build(project, layout, config, env, out)
+    digest = stepcache.mapping_digest(
+        {
+            "format": STEP_FORMAT,
+            "environment": dict(env_key),
+            "app": app_digest,
+            "config": dict(config.values),
+            "project": dataclasses.asdict(project),
+            "static_dir": os.path.relpath(layout.static_dir, layout.app_dir),
+        }
+    )
+
+    def targets(result: dict) -> dict[str, str]:
+        relative = result.get("static_root_relative")
+        return {"static": os.path.join(layout.app_dir, relative)} if relative else {}
+
+    restored = cache.restore(digest, targets)
+    if restored is not None:
+        fields = {f.name for f in dataclasses.fields(django_build.DjangoBuild)}
+        outcome = django_build.DjangoBuild(**{k: v for k, v in restored.items() if k in fields})
+        if outcome.static_root and restored.get("static_root_relative"):
+            outcome.static_root = os.path.join(layout.app_dir, restored["static_root_relative"])
+        if outcome.settings_module == django_build.SHIM_MODULE:
+            django_build.write_settings_shim(project, layout)
+        out.info("Nothing collectstatic depends on changed (environment, app files, config vars):")
+        out.info("reusing the static files and settings findings of the last build.")
+        return outcome
+
+    outcome = django_build.build(project, layout, config, env, out)
+    if outcome.static_root and not _inside(outcome.static_root, layout.app_dir):
+        return outcome  # collected outside the app: not ours to keep
+    result = dataclasses.asdict(outcome)
+    sources = {}
+    if outcome.static_root:
+        result["static_root_relative"] = os.path.relpath(outcome.static_root, layout.app_dir)
+        sources["static"] = outcome.static_root
+    cache.save(digest, result, sources)
+    return outcome

@@ -1,0 +1,119 @@
+"""Reusing a build step's output when every input of the step is unchanged.
+
+A step (Django's collectstatic) is a function of its inputs: the app's environment (its reuse
+key), the app's files as they are when the step runs (after the build hooks), the config vars,
+and launchpack's own version of the step. When the digest of all of them matches the last
+build's, the step's output directories and result are restored instead of running the step.
+
+Entries are written like DirectoryStore's: a complete new directory, then one atomic symlink
+swap, so a build killed at any point leaves the previous entry or the new one. Files are
+hardlinked (and made read-only in the cache), as for the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+
+from runtime import crashpoints, envcache
+
+# Apps bigger than this are not digested: hashing them could cost more than the step saves.
+MAX_FILES = 5000
+MAX_BYTES = 64 * 1024 * 1024
+SKIP_DIRS = {".git", "__pycache__", ".hg", ".svn"}
+
+
+def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
+    """A digest of every file's relative path, mode and content under root, or None if the
+    tree is too big to be worth it. `skip`: top-level names to leave out (generated output)."""
+    skipped = set(skip)
+    digest = hashlib.sha256()
+    count = size = 0
+    for directory, dirs, files in os.walk(root):
+        top = os.path.relpath(directory, root) == "."
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (top and d in skipped))
+        for name in sorted(files):
+            if top and name in skipped:
+                continue
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, root)
+            if os.path.islink(path):
+                digest.update(f"L {relative} {os.readlink(path)}\0".encode())
+                continue
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            count, size = count + 1, size + info.st_size
+            if count > MAX_FILES or size > MAX_BYTES:
+                return None
+            digest.update(f"F {relative} {info.st_mode & 0o111}\0".encode())
+            with open(path, "rb") as handle:
+                digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()
+
+
+def mapping_digest(values: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class StepCache:
+    """One cached output per step name, under CACHE_DIR/launchpack/steps/<name>."""
+
+    def __init__(self, cache_dir: str | None, name: str):
+        self.root = os.path.join(cache_dir, "steps", name) if cache_dir else None
+
+    def _current(self) -> str:
+        return os.path.join(self.root or "", "current")
+
+    def restore(self, digest: str, targets_for: Callable[[dict], Mapping[str, str]]) -> dict | None:
+        """If the last entry has this digest, restore its directories to targets_for(result)
+        (name -> path) and return its result; else None."""
+        if not self.root:
+            return None
+        current = self._current()
+        try:
+            with open(os.path.join(current, "entry.json"), encoding="utf-8") as handle:
+                entry = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        if entry.get("digest") != digest:
+            return None
+        targets = targets_for(entry.get("result") or {})
+        if set(entry.get("dirs", [])) != set(targets):
+            return None
+        for name, target in targets.items():
+            if os.path.lexists(target):
+                shutil.rmtree(target)
+            envcache.copy_tree(os.path.join(current, "dirs", name), target)
+        return entry.get("result")
+
+    def save(self, digest: str, result: dict, sources: Mapping[str, str]) -> None:
+        if not self.root:
+            return
+        os.makedirs(self.root, exist_ok=True)
+        fresh = tempfile.mkdtemp(prefix="entry-", dir=self.root)
+        for name, source in sources.items():
+            target = os.path.join(fresh, "dirs", name)
+            if os.path.isdir(source):
+                envcache.copy_tree(source, target)
+            else:
+                os.makedirs(target)
+        crashpoints.reached("step-save-copied")
+        envcache.make_read_only(os.path.join(fresh, "dirs"))
+        with open(os.path.join(fresh, "entry.json"), "w", encoding="utf-8") as handle:
+            json.dump({"digest": digest, "dirs": sorted(sources), "result": result}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        link = os.path.join(self.root, "current.new")
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(os.path.basename(fresh), link)
+        os.replace(link, self._current())
+        for name in os.listdir(self.root):
+            if name.startswith("entry-") and name != os.path.basename(fresh):
+                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
