@@ -137,7 +137,7 @@ def test_getting_started_walkthrough(cli: Cli, warm, tmp_path):
     build = ok(cli.run(["build"], cwd=elsewhere, env=activated))
     assert f"-----> Project mysite ({project}), environment {env_dir}" in build.stdout
     assert "-----> Using Python 3.11" in build.stdout
-    assert "Installing dependencies (requirements.txt) with pip" in build.stdout
+    assert "Installing dependencies (requirements.txt) with uv" in build.stdout
     assert "Django: collecting static files" in build.stdout
     assert re.search(r"-----> Build finished in [\d.]+s", build.stdout)
     assert source_files(project) == before  # everything the build made is in the env dir
@@ -259,7 +259,7 @@ def test_rebuild_after_changes_and_interactive_setup(cli: Cli, app_copy):
     assert "Superuser created successfully." in transcript
 
     second = ok(cli.run(["build"], cwd=app))
-    assert "Discarding the cached Python environment since: the dependency files changed" in second.stdout
+    assert "Discarding cache since:\n       - requirements.txt changed" in second.stdout
     assert "Downloading django" not in second.stdout.lower()
     assert os.path.isfile(os.path.join(env_dir, "runtime", "static", "extra.css"))
     where = ok(cli.run(["exec", "python", "-c", "import six; print(six.__file__)"], cwd=app))
