@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import procfile_gen
 from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files, servers
@@ -29,6 +29,9 @@ class BuildResult:
     interpreter: python_version.Interpreter
     processes: list[procfile_gen.ProcessType]
     launch: dict
+    # Variables the app's processes need beyond the environment itself (DJANGO_SETTINGS_MODULE),
+    # as env.sh exports them: platforms that set up the environment themselves (CNB) need them.
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 def choose_python(info: AppInfo, out: Output) -> python_version.Interpreter:
@@ -192,4 +195,4 @@ def build(
     runtime_files.write_env_script(layout, {k: f'"{v}"' for k, v in exports.items()})
     runtime_files.write_launch(layout, launch)
     pythonenv.make_relocatable(layout.venv_dir, layout.app_dir, layout.run_app_dir)
-    return BuildResult(info, interpreter, generated, launch)
+    return BuildResult(info, interpreter, generated, launch, dict(exports))

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.harness import cnb as cnb_harness
 from tests.harness import heroku as heroku_harness
 
 REPO = heroku_harness.REPO
@@ -26,6 +27,17 @@ def heroku():
     yield harness
     harness.cleanup()
     shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cnb():
+    """The CNB lifecycle stand-in with the checkout's buildpack (or LAUNCHPACK_TEST_BUILDPACK)."""
+    with open("/tmp/launchpack-test-users.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cnb_harness.ensure_users()
+    lifecycle = cnb_harness.Lifecycle.staged(os.environ.get("LAUNCHPACK_TEST_BUILDPACK"))
+    yield lifecycle
+    lifecycle.cleanup()
 
 
 @pytest.fixture
