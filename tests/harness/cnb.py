@@ -69,6 +69,10 @@ LAYER_PATH_VARS = ("PATH", "LD_LIBRARY_PATH", "LIBRARY_PATH", "CPATH", "PKG_CONF
 PROCESS_TYPE = re.compile(r"^[A-Za-z0-9._-]+$")
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 PASSED, FAILED = 0, 100
+# Where the platform keeps builds, images and caches (Docker's storage, in effect). The buildpack
+# only ever sees them mounted at /workspace and /layers, so this is invisible to it; RAM-backed
+# storage makes the many small files of a virtualenv cheap to copy, link and delete.
+STORAGE = os.environ.get("LAUNCHPACK_CNB_STORAGE") or ("/dev/shm" if os.path.isdir("/dev/shm") else "/tmp")
 
 
 def ensure_users() -> None:
@@ -158,7 +162,21 @@ def lifecycle_toml(metadata: dict) -> str:
 
 
 def copy_tree(source: str, target: str, hardlink: bool = False) -> None:
+    """cp -a, or cp -al for trees nobody modifies in place (images, caches): files are only
+    ever replaced (write_json) or removed, never rewritten, so hard links are safe to share."""
     subprocess.run(["cp", "-al" if hardlink else "-a", source, target], check=True)
+
+
+def remove_tree(path: str) -> None:
+    subprocess.run(["rm", "-rf", path], check=True)  # much faster than shutil.rmtree on venvs
+
+
+def write_json(path: str, data: dict) -> None:
+    """Replace the file (a new inode): a hard-linked copy elsewhere keeps the old contents."""
+    fresh = path + ".new"
+    with open(fresh, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(fresh, path)
 
 
 def in_namespace(mounts: list[tuple[str, str, str]], command: list[str]) -> list[str]:
@@ -325,7 +343,7 @@ class Lifecycle:
         return lifecycle
 
     def _mkdtemp(self, prefix: str, owner: str | None = BUILD_USER) -> str:
-        path = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+        path = tempfile.mkdtemp(prefix="launchpack-" + prefix, dir=STORAGE)
         os.chmod(path, 0o755)
         if owner:
             chown_tree(path, owner)
@@ -494,6 +512,7 @@ class Lifecycle:
         result.layer_types = self._layer_types(layers)
         result.launch_toml, processes, default = self._processes(layers)
         image_layers: dict[str, dict] = {}
+        digests: dict[str, str] = {}  # each layer's, computed once for the image and the cache
         previous_layers = previous.layer_metadata(bp) if previous else {}
         os.makedirs(os.path.join(image.layers, escape_id(bp)))
         for name, layer in result.layer_types.items():
@@ -506,7 +525,7 @@ class Lifecycle:
                 continue
             target = image.layer_dir(bp, name)
             if os.path.isdir(source):
-                sha = tree_digest(source)
+                sha = digests.setdefault(name, tree_digest(source))
                 copy_tree(source, target, hardlink=True)
                 before = previous_layers.get(name, {}).get("sha")
                 result.exported[name] = "reused" if before == sha else "added"
@@ -519,23 +538,21 @@ class Lifecycle:
             image_layers[name] = {**layer, "sha": sha}
         copy_tree(os.path.join(work, "workspace"), image.app, hardlink=True)
         os.makedirs(os.path.join(image.layers, "config"))
-        with open(os.path.join(image.layers, "config", "metadata.json"), "w", encoding="utf-8") as handle:
-            json.dump(
-                {
-                    "buildpacks": [{"id": bp, "version": self.buildpack.version, "api": self.buildpack.api}],
-                    "processes": processes,
-                    "default_process": default,
-                    "layers": {bp: image_layers},
-                },
-                handle,
-                indent=2,
-            )
+        write_json(
+            os.path.join(image.layers, "config", "metadata.json"),
+            {
+                "buildpacks": [{"id": bp, "version": self.buildpack.version, "api": self.buildpack.api}],
+                "processes": processes,
+                "default_process": default,
+                "layers": {bp: image_layers},
+            },
+        )
         subprocess.run(["chmod", "-R", "a+rX", image.layers], check=True)
         if cache is not None:
-            self._save_cache(cache, layers, result)
+            self._save_cache(cache, layers, result, digests)
         result.image = image
 
-    def _save_cache(self, cache: Cache, layers: str, result: Build) -> None:
+    def _save_cache(self, cache: Cache, layers: str, result: Build, digests: dict[str, str]) -> None:
         bp = self.buildpack.id
         old = cache.metadata().get(bp, {})
         new: dict[str, dict] = {}
@@ -545,7 +562,7 @@ class Lifecycle:
             source = os.path.join(layers, name)
             if not layer["types"]["cache"] or not os.path.isdir(source):
                 continue
-            sha = tree_digest(source)
+            sha = digests.get(name) or tree_digest(source)
             previous_copy = cache.layer_dir(bp, name)
             if old.get(name, {}).get("sha") == sha and os.path.isdir(previous_copy):
                 copy_tree(previous_copy, os.path.join(fresh_root, escape_id(bp), name), hardlink=True)
@@ -554,10 +571,9 @@ class Lifecycle:
                 copy_tree(source, os.path.join(fresh_root, escape_id(bp), name), hardlink=True)
                 result.cached[name] = "added"
             new[name] = {**layer, "sha": sha}
-        shutil.rmtree(os.path.join(cache.path, "layers"), ignore_errors=True)
+        remove_tree(os.path.join(cache.path, "layers"))
         os.rename(fresh_root, os.path.join(cache.path, "layers"))
-        with open(os.path.join(cache.path, "metadata.json"), "w", encoding="utf-8") as handle:
-            json.dump({bp: new}, handle, indent=2)
+        write_json(os.path.join(cache.path, "metadata.json"), {bp: new})
 
     def build(
         self,
@@ -635,7 +651,7 @@ class Lifecycle:
             result.image = None
         result.seconds["export"] = time.monotonic() - phase_started
         result.seconds["total"] = time.monotonic() - started
-        shutil.rmtree(work, ignore_errors=True)  # the image and cache hold hard links of what they keep
+        remove_tree(work)  # the image and cache hold hard links of what they keep
         return result
 
     def detect_only(self, app_source: str, env: dict[str, str] | None = None) -> tuple[Phase, dict | None, str | None]:
@@ -705,6 +721,6 @@ class Lifecycle:
     def cleanup(self) -> None:
         for path in reversed(self.created):
             if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
             elif os.path.exists(path):
                 os.unlink(path)
