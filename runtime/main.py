@@ -45,10 +45,7 @@ def dispatch(command: str, args: list[str]) -> int:
     if command == "cnb-detect":
         return cnb.detect(os.getcwd())
     if command == "build":
-        layers_dir = _arg(args, 0, "CNB_LAYERS_DIR")
-        if not layers_dir:
-            raise errors.UsageError(message="bin/build needs CNB_LAYERS_DIR", usage="usage: " + USAGE["build"])
-        return cnb.build(os.getcwd(), layers_dir, _arg(args, 1, "CNB_PLATFORM_DIR"))
+        return cnb.build(os.getcwd(), _arg(args, 0, "CNB_LAYERS_DIR"), _arg(args, 1, "CNB_PLATFORM_DIR"))
     raise AssertionError(command)
 
 
@@ -60,7 +57,7 @@ def main(argv: list[str]) -> int:
     if command == "detect" and cnb.is_cnb(os.environ):
         command = "cnb-detect"
     low, high = ARGS[command]
-    if not low <= len(args) <= high:
+    if not low <= len(args) <= high or (command == "build" and not _arg(args, 0, "CNB_LAYERS_DIR")):
         sys.stderr.write(f"usage: {USAGE[command]}\n")
         return USAGE_EXIT
     # Build output goes to stdout (the platform streams it); detect/release keep stdout for data.

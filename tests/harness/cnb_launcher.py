@@ -142,18 +142,14 @@ def execd_programs(layers_dir: str, buildpacks: list[dict], process_type: str) -
 
 
 def run_execd(program: str, env: dict[str, str], app_dir: str) -> dict[str, str]:
-    read_end, write_end = os.pipe()
-    if read_end == 3:  # fd 3 is the child's end: move ours out of the way
-        moved = os.dup(read_end)
-        os.close(read_end)
-        read_end = moved
-    if write_end != 3:
-        os.dup2(write_end, 3)
-        os.close(write_end)
+    read_end, write_end = os.pipe()  # both close-on-exec
     try:
-        proc = subprocess.Popen([program], env=env, cwd=app_dir, pass_fds=(3,))
+        # In the child only: the pipe's write end becomes fd 3 (dup2 makes it inheritable).
+        proc = subprocess.Popen(
+            [program], env=env, cwd=app_dir, close_fds=False, preexec_fn=lambda: os.dup2(write_end, 3)
+        )
     finally:
-        os.close(3)
+        os.close(write_end)
     with os.fdopen(read_end, "rb") as reader:
         output = reader.read().decode("utf-8")
     if proc.wait() != 0:
