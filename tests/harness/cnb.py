@@ -712,7 +712,8 @@ class Lifecycle:
         timeout: int = 300,
     ) -> Result:
         """A container run to completion: a process type (`--entrypoint <type>`) or, with
-        command, `docker run image -- <command>` (run directly, with the launch environment)."""
+        command, `docker run --entrypoint launcher image -- <command>` (run directly, with the
+        launch environment)."""
         launcher_args = ["--", *command] if command is not None else (["--process", process] if process else [])
         args, _box = self._container(image, launcher_args, env)
         completed = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)

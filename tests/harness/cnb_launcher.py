@@ -17,7 +17,7 @@ image's user, with the container's environment, and then execs the process, as t
    inherited, and a pipe as file descriptor 3; it must exit 0 and its fd-3 output, TOML
    `NAME = "value"`, overrides the environment.
 4. exec: a process type's `command` (+ `args`) with command[0] looked up on the new PATH, or,
-   after `--`, the user's command run directly (`docker run img -- cmd args`).
+   after `--`, the user's command run directly (`docker run --entrypoint launcher img -- cmd args`).
 
 Exit statuses 80-89 are the launcher's own failures, as the lifecycle's.
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
+import tomllib
 
 from tests.conftest import EXAMPLES, FIXTURES, stylesheets, write
-from tests.harness.cnb import FAILED, PASSED, Build, Lifecycle, tree_digest
+from tests.harness.cnb import FAILED, PASSED, Build, Cache, Image, Lifecycle, tree_digest, write_json
 
 pytestmark = pytest.mark.integration
 BP = "launchpack/python"
@@ -58,6 +59,49 @@ def test_detect_passes_python_apps_and_exits_100_never_1_otherwise(cnb: Lifecycl
     write(str(broken / "requirements.txt"), "\n")
     write(str(broken / "Procfile"), "this is not a process\n")
     assert cnb.detect_only(str(broken))[0].returncode == PASSED
+
+
+# --- the stand-in itself follows the spec's restore matrix ----------------------------------
+
+
+def test_harness_restores_layers_by_the_spec_matrix(cnb: Lifecycle, tmp_path):
+    """buildpack.md "Layer Types": what comes back before a rebuild, for every combination."""
+    combos = {  # name: (build, cache, launch)
+        "ttt": (True, True, True), "ttf": (True, True, False), "tft": (True, False, True), "tff": (True, False, False),
+        "ftt": (False, True, True), "ftf": (False, True, False), "fft": (False, False, True), "fff": (False, False, False),
+        "stale": (False, True, True),  # launch + cache, but the cache's copy is not the image's
+    }  # fmt: skip
+    layers = {}
+    for name, (b, c, launch) in combos.items():
+        sha = "other" if name == "stale" else f"sha-{name}"
+        layers[name] = {"types": {"build": b, "cache": c, "launch": launch}, "metadata": {"name": name}, "sha": sha}
+    image = Image(str(tmp_path / "image"))
+    os.makedirs(os.path.join(image.layers, "config"))
+    in_image = {n: {**layer, "sha": f"sha-{n}"} for n, layer in layers.items() if layer["types"]["launch"]}
+    write_json(os.path.join(image.layers, "config", "metadata.json"), {"layers": {BP: in_image}})
+    cache = Cache(str(tmp_path / "cache"))
+    cached = {n: layer for n, layer in layers.items() if layer["types"]["cache"]}
+    for name in cached:
+        write(os.path.join(cache.layer_dir(BP, name), "content"), name)
+    os.makedirs(cache.path, exist_ok=True)
+    write_json(os.path.join(cache.path, "metadata.json"), {BP: cached})
+    target = tmp_path / "layers"
+    target.mkdir()
+
+    restored = cnb._restore(str(target), image, cache)
+
+    assert restored == {
+        "ttt": "metadata and contents", "ttf": "metadata and contents",
+        "ftt": "metadata and contents", "ftf": "metadata and contents",
+        "fft": "metadata",  # launch-only: metadata from the previous image, no contents
+    }  # fmt: skip
+    for name in combos:
+        toml_path = target / f"{name}.toml"
+        assert toml_path.exists() == (name in restored), name
+        if name in restored:
+            data = tomllib.loads(toml_path.read_text())
+            assert data == {"metadata": {"name": name}}  # never [types]
+        assert (target / name / "content").exists() == (restored.get(name) == "metadata and contents"), name
 
 
 # --- the Django example: first build, unchanged rebuild, changed requirements -------------
@@ -165,7 +209,7 @@ def test_user_procfile_release_process_and_one_off_commands(cnb: Lifecycle, djan
     assert "System check identified no issues" in release.output
     assert "42" in cnb.run(build.image, process="worker").output
 
-    # `docker run image -- <command>`: run directly, no shell, no env.sh: the layers' env alone.
+    # `docker run --entrypoint launcher image -- <command>`: run directly, no shell, no env.sh: the layers' env alone.
     one_off = cnb.run(build.image, command=["python", "-c", "import django, os; print(django.__version__, os.environ['DJANGO_SETTINGS_MODULE'])"])
     assert one_off.returncode == 0 and "launchpack_settings" in one_off.output, one_off.output
     # exec.d computed the concurrency default at start; a value the user passes wins.
