@@ -24,7 +24,7 @@ class Layout:
     # Paths relative to the app dir, so that env.sh works wherever the slug is unpacked.
     relative: bool = True
     # The platform gives every process the app's environment itself (CNB: layer env files and
-    # exec.d), so generated commands do not source env.sh.
+    # exec.d), so generated commands do not source env.sh (see cnb() for why).
     env_from_platform: bool = False
 
     @property
@@ -90,6 +90,14 @@ def cnb(app_dir: str, layers_dir: str) -> Layout:
     """Cloud Native Buildpacks: the app is built and runs at the same path (/workspace) and the
     environment is a layer (<layers>/venv, whose bin/ the launcher puts on PATH), so paths are
     absolute and nothing is relocated. The tool and wheel cache is a cache-only layer.
+
+    Generated commands are rendered without the `. ./.launchpack-runtime/env.sh && ` prefix
+    (env_from_platform). The launcher gives every process the environment from the layers'
+    env.launch/ and exec.d/, including commands a user runs with `launcher -- <command>` (no
+    shell, no Procfile), so that environment has to be complete on its own. Sourcing env.sh as
+    well would be redundant (WEB_CONCURRENCY computed twice per start) and would hide a gap in
+    the layer environment from the tests, which start the generated processes: without the
+    prefix, a missing variable fails them. env.sh is still written, for a shell in the container.
     """
     runtime_dir = os.path.join(app_dir, RUNTIME_DIRNAME)
     return Layout(

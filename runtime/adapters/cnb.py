@@ -260,13 +260,14 @@ def launch_processes(
 def build(app_dir: str, layers_dir: str, platform_dir: str | None) -> int:
     started = time.monotonic()
     out = Output(sys.stdout)
+    app_dir, layers_dir = os.path.abspath(app_dir), os.path.abspath(layers_dir)
     target = Target.from_environ(os.environ)
     env_dir = os.path.join(platform_dir, "env") if platform_dir else None
     config_vars = config.from_env_dir(env_dir)
     exported = read_env_files(env_dir, config_vars.denied) if env_dir else {}
     platform_env = without_denied_exports(os.environ, exported, _home())
 
-    where = layout.cnb(os.path.abspath(app_dir), os.path.abspath(layers_dir))
+    where = layout.cnb(app_dir, layers_dir)
     prepare_cache_layer(Layer(layers_dir, layout.CNB_CACHE_LAYER), target, out)
     store = LayerStore(Layer(layers_dir, layout.CNB_VENV_LAYER), target, out)
     result = pipeline.build(where, config_vars, platform_env, out, store)

@@ -334,11 +334,8 @@ class Lifecycle:
     def staged(cls, packaged: str | None = None) -> Lifecycle:
         """From a copy of the checkout's buildpack (buildpack/ + the core) or of a packaged one."""
         staged = stage_buildpack(packaged)
-        if not packaged:  # lay the checkout out as the package is: buildpack.toml and bin/ at the root
-            for name in ("buildpack.toml", "bin", "lib"):
-                os.rename(os.path.join(staged, "buildpack", name), os.path.join(staged, name))
-            shutil.rmtree(os.path.join(staged, "buildpack"))
-        lifecycle = cls(staged)
+        # The checkout's buildpack is buildpack/ (bin/, lib/, buildpack.toml) with the core next to it.
+        lifecycle = cls(staged if packaged else os.path.join(staged, "buildpack"))
         lifecycle.created.append(staged)
         return lifecycle
 
