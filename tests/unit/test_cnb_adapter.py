@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from procfile_gen import ProcessType, parse
 from runtime import layout, runtime_files, tomlfile
 from runtime.adapters import cnb
@@ -90,7 +92,7 @@ def test_deny_listed_vars_the_lifecycle_exported_are_taken_back():
 # --- layers --------------------------------------------------------------------------------
 
 
-def test_launch_only_layer_is_kept_from_the_previous_image_when_unchanged(tmp_path):
+def test_launch_only_layer_is_kept_from_the_previous_image_when_unchanged(tmp_path, toml_reader):
     layer = Layer(str(tmp_path), cnb.RUNTIME_LAYER)
     out = Captured()
     files = {"env.launch/A.override": "1"}
@@ -119,7 +121,15 @@ def _venv_layer(tmp_path, target: Target) -> Layer:
     return layer
 
 
-def test_environment_layer_is_reused_only_for_the_same_target(tmp_path):
+@pytest.fixture(params=["tomllib", "fallback parser"])
+def toml_reader(request, monkeypatch):
+    """Run with the stack's tomllib and without it (Python 3.10 stacks)."""
+    if request.param == "fallback parser":
+        monkeypatch.setattr(tomlfile, "_tomllib", None)
+    return request.param
+
+
+def test_environment_layer_is_reused_only_for_the_same_target(tmp_path, toml_reader):
     layer = _venv_layer(tmp_path, TARGET)
     store = cnb.LayerStore(layer, TARGET, Output(Captured()))
     assert store.load(layer.path) == {"python": "3.11.2"}
