@@ -143,7 +143,7 @@ class LayerStore:
             )
             self.layer.clear()
             return None
-        self.key = {str(k): str(v) for k, v in key.items()}
+        self.key = dict(key)  # as written: TOML keeps strings, numbers, booleans and lists as they were
         return self.key
 
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
