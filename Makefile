@@ -4,9 +4,12 @@ STACK_PYTHON := /usr/bin/python3
 VENV := .venv-test
 BATS := node_modules/bats/bin/bats
 STAMPS := .make
-PYTEST_ARGS ?= -n 2
+# loadgroup: tests marked xdist_group (those sharing a module fixture such as a built image) run on
+# one worker, the rest are balanced as with the default distribution.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+DIST_DIR ?= dist
 
-.PHONY: setup test unit integration bats demo lint bench clean
+.PHONY: setup test unit integration bats demo lint bench dist clean
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(BATS)
 
@@ -41,6 +44,10 @@ demo: setup
 # Benchmarks, not tests: each bench/*_bench.py prints ratios against a baseline run in the same invocation.
 bench: setup
 	$(VENV)/bin/python -m bench
+
+# dist/launchpack-buildpack/ (pack build --buildpack ...) and dist/launchpack-buildpack.tgz (Heroku URL).
+dist:
+	scripts/package $(DIST_DIR)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules dist

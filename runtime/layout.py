@@ -23,6 +23,9 @@ class Layout:
     run_app_dir: str | None = None
     # Paths relative to the app dir, so that env.sh works wherever the slug is unpacked.
     relative: bool = True
+    # The platform gives every process the app's environment itself (CNB: layer env files and
+    # exec.d), so generated commands do not source env.sh (see cnb() for why).
+    env_from_platform: bool = False
 
     @property
     def python_dir(self) -> str:
@@ -60,6 +63,8 @@ class Layout:
 
     def env_prefix(self) -> str:
         """What a generated Procfile command starts with to get the app's environment."""
+        if self.env_from_platform:
+            return ""
         if self.relative:
             return ". ./" + os.path.relpath(self.env_script, self.app_dir) + " && "
         return ". " + shlex.quote(self.env_script) + " && "
@@ -87,4 +92,34 @@ def local(app_dir: str, env_dir: str, cache_dir: str) -> Layout:
         venv_dir=os.path.join(env_dir, "venv"),
         cache_dir=cache_dir,
         relative=False,
+    )
+
+
+# The CNB layers launchpack makes under $CNB_LAYERS_DIR (see runtime/adapters/cnb.py).
+CNB_VENV_LAYER = "venv"
+CNB_CACHE_LAYER = "cache"
+
+
+def cnb(app_dir: str, layers_dir: str) -> Layout:
+    """Cloud Native Buildpacks: the app is built and runs at the same path (/workspace) and the
+    environment is a layer (<layers>/venv, whose bin/ the launcher puts on PATH), so paths are
+    absolute and nothing is relocated. The tool and wheel cache is a cache-only layer.
+
+    Generated commands are rendered without the `. ./.launchpack-runtime/env.sh && ` prefix
+    (env_from_platform). The launcher gives every process the environment from the layers'
+    env.launch/ and exec.d/, including commands a user runs with `launcher -- <command>` (no
+    shell, no Procfile), so that environment has to be complete on its own. Sourcing env.sh as
+    well would be redundant (WEB_CONCURRENCY computed twice per start) and would hide a gap in
+    the layer environment from the tests, which start the generated processes: without the
+    prefix, a missing variable fails them. env.sh is still written, for a shell in the container.
+    """
+    runtime_dir = os.path.join(app_dir, RUNTIME_DIRNAME)
+    return Layout(
+        app_dir=app_dir,
+        runtime_dir=runtime_dir,
+        venv_dir=os.path.join(layers_dir, CNB_VENV_LAYER),
+        cache_dir=os.path.join(layers_dir, CNB_CACHE_LAYER),
+        run_app_dir=None,
+        relative=False,
+        env_from_platform=True,
     )

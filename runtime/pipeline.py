@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import procfile_gen
 from runtime import (
@@ -41,6 +41,9 @@ class BuildResult:
     interpreter: python_version.Interpreter
     processes: list[procfile_gen.ProcessType]
     launch: dict
+    # Variables the app's processes need beyond the environment itself (DJANGO_SETTINGS_MODULE),
+    # as env.sh exports them: platforms that set up the environment themselves (CNB) need them.
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 def choose_python(info: AppInfo, layout: Layout, env: Mapping[str, str], out: Output) -> python_version.Interpreter:
@@ -257,4 +260,4 @@ def build(
     runtime_files.write_env_script(layout, {k: f'"{v}"' for k, v in exports.items()})
     runtime_files.write_launch(layout, launch)
     pythonenv.make_relocatable(layout.venv_dir, layout.app_dir, layout.run_app_dir)
-    return BuildResult(info, interpreter, generated, launch)
+    return BuildResult(info, interpreter, generated, launch, dict(exports))

@@ -17,5 +17,8 @@ def generate(info: AppInfo, web: WebApp | None, env_prefix: str) -> list[Process
     if web is not None:
         processes.append(ProcessType("web", env_prefix + servers.get(info.server).web_command(web)))
     if "migrate" in info.hooks:
-        processes.append(ProcessType("release", env_prefix + "launchpack_release ./" + RUN_HOOKS["migrate"]))
+        # launchpack_release (honcho-aware) is a function env.sh defines: without the env.sh
+        # prefix (CNB, where the platform sets up the environment) the hook simply runs.
+        runner = "launchpack_release " if env_prefix else "exec "
+        processes.append(ProcessType("release", env_prefix + runner + "./" + RUN_HOOKS["migrate"]))
     return processes

@@ -6,10 +6,13 @@ import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
 
+from tests.harness import cnb as cnb_harness
 from tests.harness import heroku as heroku_harness
 
 REPO = heroku_harness.REPO
@@ -27,6 +30,56 @@ def heroku():
     yield harness
     harness.cleanup()
     shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cnb():
+    """The CNB lifecycle stand-in with the checkout's buildpack (or LAUNCHPACK_TEST_BUILDPACK)."""
+    with open("/tmp/launchpack-test-users.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cnb_harness.ensure_users()
+    lifecycle = cnb_harness.Lifecycle.staged(os.environ.get("LAUNCHPACK_TEST_BUILDPACK"))
+    yield lifecycle
+    lifecycle.cleanup()
+
+
+@dataclass(frozen=True)
+class Packaged:
+    directory: str  # dist/launchpack-buildpack
+    tarball: str  # dist/launchpack-buildpack.tgz
+
+
+@pytest.fixture(scope="session")
+def packaged():
+    """What `make dist` writes, made by `make dist` into a scratch dir (never a stale dist/)."""
+    dist = tempfile.mkdtemp(prefix="launchpack-dist-")
+    subprocess.run(["make", "-s", "-C", REPO, "dist", f"DIST_DIR={dist}"], check=True, capture_output=True)
+    yield Packaged(os.path.join(dist, "launchpack-buildpack"), os.path.join(dist, "launchpack-buildpack.tgz"))
+    shutil.rmtree(dist, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cnb_dist(packaged):
+    """The CNB lifecycle stand-in with the packaged buildpack directory."""
+    with open("/tmp/launchpack-test-users.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cnb_harness.ensure_users()
+    lifecycle = cnb_harness.Lifecycle.staged(packaged.directory)
+    yield lifecycle
+    lifecycle.cleanup()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Build times the CNB tests recorded (record_property "build_seconds"), also under xdist."""
+    lines = []
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "build_seconds":
+                lines.append(f"{report.nodeid}: {value}")
+    if lines:
+        terminalreporter.write_sep("-", "CNB build times (harness)")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -84,3 +84,33 @@ assert d["default_process_types"]["release"] == "launchpack_release ./m"'
   PYTHONPATH="$WORK/evil" run "$BP/bin/detect" "$FIXTURES/wsgi_app"
   [ "$status" -eq 0 ] && [ "$output" = "Python" ]
 }
+
+# --- Cloud Native Buildpacks: the same bin/detect, told apart by the CNB_* variables ---
+
+@test "under CNB, detect exits 0 for a Python app (the app is the working directory)" {
+  cd "$FIXTURES/wsgi_app"
+  CNB_BUILD_PLAN_PATH="$WORK/plan.toml" CNB_PLATFORM_DIR="$WORK/platform" run "$BP/bin/detect" "$WORK/platform" "$WORK/plan.toml"
+  [ "$status" -eq 0 ]
+  [ ! -s "$WORK/plan.toml" ]  # no build plan entries
+}
+
+@test "under CNB, detect exits 100 (not 1, which means error) for a non-Python app" {
+  cd "$FIXTURES/not_python"
+  CNB_BUILD_PLAN_PATH="$WORK/plan.toml" CNB_PLATFORM_DIR="$WORK/platform" run --separate-stderr "$BP/bin/detect" "$WORK/platform" "$WORK/plan.toml"
+  [ "$status" -eq 100 ]
+  [[ "$stderr" == *"No Python app found"* ]]
+}
+
+@test "build without CNB_LAYERS_DIR (or the positional LAYERS_DIR) is a usage error, exit 2" {
+  run env -u CNB_LAYERS_DIR "$BP/bin/build"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"usage: bin/build [LAYERS_DIR PLATFORM_DIR PLAN_PATH]"* ]]
+}
+
+@test "the buildpack descriptor declares Buildpack API 0.10 and linux amd64 + arm64 targets" {
+  python -c '
+import sys, tomllib
+d = tomllib.load(open(sys.argv[1], "rb"))
+assert d["api"] == "0.10" and d["buildpack"]["id"] == "launchpack/python", d
+assert {(t["os"], t["arch"]) for t in d["targets"]} == {("linux", "amd64"), ("linux", "arm64")}, d' "$BP/buildpack.toml"
+}

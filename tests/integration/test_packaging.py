@@ -1,0 +1,63 @@
+"""`make dist`: the packaged buildpack works on its own, under both APIs.
+
+The CNB side runs the same lifecycle tests against it (tests/integration/test_cnb.py, the "dist"
+parameter); here: the tarball's layout, and a Heroku build from the tarball as Heroku would
+fetch it from a buildpack URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+
+import pytest
+import tomllib
+
+from tests.conftest import FIXTURES
+from tests.harness.heroku import Heroku, stage_buildpack
+
+pytestmark = pytest.mark.integration
+EXECUTABLES = ("bin/detect", "bin/compile", "bin/release", "bin/build")
+
+
+def test_tarball_has_bin_at_its_root_with_executable_bits_and_no_bytecode(packaged):
+    with tarfile.open(packaged.tarball) as archive:
+        members = {m.name.removeprefix("./"): m for m in archive.getmembers()}
+    for name in EXECUTABLES:
+        assert name in members, sorted(members)
+        assert members[name].mode & stat.S_IXUSR and members[name].mode & stat.S_IXOTH, name
+    for name in ("buildpack.toml", "lib/run.py", "lib/stack-python.sh", "runtime/main.py", "runtime/slug/env.sh",
+                 "runtime/adapters/cnb.py", "procfile_gen/__init__.py"):
+        assert name in members, name
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in members)
+    assert {m.uid for m in members.values()} == {0}
+    # The directory next to it is the same buildpack.
+    on_disk = {os.path.relpath(os.path.join(root, f), packaged.directory) for root, _d, files in os.walk(packaged.directory) for f in files}
+    assert on_disk == {n for n, m in members.items() if m.isfile()}
+    with open(os.path.join(packaged.directory, "buildpack.toml"), "rb") as handle:
+        descriptor = tomllib.load(handle)
+    assert descriptor["api"] == "0.10" and descriptor["buildpack"]["id"] == "launchpack/python"
+    assert {(t["os"], t["arch"]) for t in descriptor["targets"]} == {("linux", "amd64"), ("linux", "arm64")}
+
+
+def test_heroku_builds_and_serves_from_the_tarball(packaged, heroku, tmp_path):
+    """`heroku buildpacks:set https://.../launchpack-buildpack.tgz`: Heroku downloads and unpacks it."""
+    unpacked = tmp_path / "buildpack"
+    unpacked.mkdir()
+    subprocess.run(["tar", "-xzf", packaged.tarball, "-C", str(unpacked)], check=True)
+    harness = Heroku(stage_buildpack(str(unpacked)))
+    try:
+        config = {"LAUNCHPACK_STATIC_URL": "/assets/", "LAUNCHPACK_STATIC_ROOT": "static"}
+        slug = harness.build(os.path.join(FIXTURES, "wsgi_app"), config)
+        assert slug.compile.ok, slug.compile.output
+        with harness.start(slug, config=config) as dyno:
+            dyno.wait_until_serving()
+            assert dyno.get("/hello").text == "Hello from plain WSGI at /hello\n"
+            assert b"rebeccapurple" in dyno.get("/assets/site.css").body
+            assert dyno.terminate() < 30
+    finally:
+        harness.cleanup()
+        shutil.rmtree(harness.buildpack, ignore_errors=True)
