@@ -174,7 +174,7 @@ def test_changed_requirements_reinstall_and_keep_the_rest(cnb: Lifecycle, django
         handle.write("six\n")
     again = built(cnb.build(app, cache=cnb.copy_cache(cache), previous=first.image))
     out = again.build.output
-    assert "Discarding the cached Python environment since: the dependency files changed" in out
+    assert "Discarding cache since:\n       - requirements.txt changed" in out
     assert "downloading django" not in out.lower()  # the cache layer's wheelhouse still has it
     assert again.exported == {"venv": "added", "runtime-env": "reused-previous"}
     site = os.path.join(again.image.layer_dir(BP, "venv"), "lib", "python3.11", "site-packages")
