@@ -26,6 +26,9 @@ class Layout:
     # The platform gives every process the app's environment itself (CNB: layer env files and
     # exec.d), so generated commands do not source env.sh (see cnb() for why).
     env_from_platform: bool = False
+    # The environment carries its own copy of the interpreter: a platform's run image need not
+    # have the build image's Python (heroku-24's run image has none). Not needed locally.
+    embed_python: bool = True
 
     @property
     def python_dir(self) -> str:
@@ -92,6 +95,7 @@ def local(app_dir: str, env_dir: str, cache_dir: str) -> Layout:
         venv_dir=os.path.join(env_dir, "venv"),
         cache_dir=cache_dir,
         relative=False,
+        embed_python=False,
     )
 
 

@@ -155,7 +155,7 @@ def prepare_environment(
         for reason in reasons:
             out.info("- " + reason)
     if store.restored:  # install into a fresh environment, never on top of the old one
-        pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+        pythonenv.create(interpreter, layout.venv_dir, out, embed=layout.embed_python)
     install_dependencies(info, interpreter, layout, config, env, out)
     pythonenv.make_relocatable(layout.venv_dir)  # the saved copy must not depend on this build dir
     store.save(layout.venv_dir, key)
@@ -229,10 +229,10 @@ def build(
         reuse = previous and not envcache.reasons_to_rebuild(previous, environment_key(info, interpreter, config))
         if not (reuse and store.load(layout.venv_dir)):
             with out.step("Creating the app's Python environment"):
-                pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+                pythonenv.create(interpreter, layout.venv_dir, out, embed=layout.embed_python)
     elif store.load(layout.venv_dir) is None or pythonenv.venv_version(layout.venv_dir) != interpreter.version_text:
         with out.step("Creating the app's Python environment"):
-            pythonenv.create(interpreter, layout.venv_dir, out, embed=True)
+            pythonenv.create(interpreter, layout.venv_dir, out, embed=layout.embed_python)
             store.restored = False  # the previous key still explains, below, why it was not reused
     os.makedirs(layout.python_dir, exist_ok=True)
     runtime_files.copy_runtime_modules(layout)

@@ -25,8 +25,12 @@ RELOCATABLE_SHEBANG = """#!/bin/sh
 """
 
 
-# Where a uv-managed interpreter is put inside the app's environment (it travels with it).
+# Where the interpreter is put inside the app's environment, so that it travels with it: a
+# platform's run image need not have the build image's Python (heroku-24's run image has none).
 EMBEDDED_INTERPRETER = "interpreter"
+# Parts of a stack's standard library a server never uses: the static libpython for embedding
+# (25 MB on Debian), Tk, IDLE, the test suite, and ensurepip's bundled wheels.
+STDLIB_LEFT_OUT = ("config-*", "tkinter", "idlelib", "turtledemo", "test", "ensurepip", "__phello__")
 
 
 def create(interpreter: Interpreter, venv_dir: str, out: Output, with_pip: bool = False, embed: bool = False) -> None:
@@ -39,21 +43,73 @@ def create(interpreter: Interpreter, venv_dir: str, out: Output, with_pip: bool 
     if os.path.lexists(venv_dir):
         shutil.rmtree(venv_dir)
     python = interpreter.path
-    if embed and interpreter.managed_root:
+    embedded = None
+    if embed:
         os.makedirs(venv_dir)
         embedded = os.path.join(venv_dir, EMBEDDED_INTERPRETER)
-        copied = subprocess.run(["cp", "-a", interpreter.managed_root, embedded], capture_output=True, text=True)
-        if copied.returncode != 0:
-            raise errors.VirtualenvFailed(
-                command=f"cp -a {interpreter.managed_root} {embedded}", code=copied.returncode
-            )
-        python = os.path.join(embedded, os.path.relpath(interpreter.path, interpreter.managed_root))
+        if interpreter.managed_root:
+            copied = subprocess.run(["cp", "-a", interpreter.managed_root, embedded], capture_output=True, text=True)
+            if copied.returncode != 0:
+                raise errors.VirtualenvFailed(
+                    command=f"cp -a {interpreter.managed_root} {embedded}", code=copied.returncode
+                )
+            python = os.path.join(embedded, os.path.relpath(interpreter.path, interpreter.managed_root))
+        else:
+            python = embed_stack_interpreter(interpreter, embedded, out) or interpreter.path
     command = [python, "-m", "venv"] + ([] if with_pip else ["--without-pip"]) + [venv_dir]
     code, _ = out.stream(command)
     if code != 0:
         raise errors.VirtualenvFailed(command=" ".join(command), code=code)
-    if embed and interpreter.managed_root:
+    if embed:
         relative_symlinks(venv_dir)
+
+
+def _links_libpython(binary: str) -> bool:
+    """Whether an interpreter needs a shared libpython (which a copy could not find)."""
+    try:
+        listed = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True  # cannot tell: do not risk an interpreter that will not start
+    return "libpython" in listed
+
+
+def embed_stack_interpreter(interpreter: Interpreter, dest: str, out: Output) -> str | None:
+    """Copy the stack's interpreter and standard library to dest (dest/bin, dest/lib/pythonX.Y);
+    return the copy's executable, or None (with a warning) when it cannot be copied safely.
+
+    CPython finds its standard library relative to its executable (the lib/pythonX.Y/os.py
+    landmark), so a copy of a statically linked interpreter runs from anywhere. Its shared
+    libraries (libc, libz, libexpat, libssl for the ssl module...) come from the run image,
+    as they do for the platforms' own Python buildpacks.
+    """
+    real = os.path.realpath(interpreter.path)
+    probe = subprocess.run(
+        [real, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+        capture_output=True,
+        text=True,
+    )
+    stdlib = probe.stdout.strip()
+    if probe.returncode != 0 or not os.path.isfile(os.path.join(stdlib, "os.py")) or _links_libpython(real):
+        out.warn(
+            f"Could not copy the stack's Python {interpreter.version_text} into the app: the app will need\n"
+            f"{interpreter.path} on the machine it runs on."
+        )
+        os.rmdir(dest) if os.path.isdir(dest) and not os.listdir(dest) else None
+        return None
+    name = f"python{interpreter.minor_text}"
+    os.makedirs(os.path.join(dest, "bin"))
+    shutil.copy2(real, os.path.join(dest, "bin", name))
+    os.symlink(name, os.path.join(dest, "bin", "python3"))
+    left_out = shutil.ignore_patterns(*STDLIB_LEFT_OUT)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        # Absolute symlinks point into the build image (Debian's sitecustomize.py -> /etc/...).
+        outside = {n for n in names if os.path.islink(os.path.join(directory, n))
+                   and os.path.isabs(os.readlink(os.path.join(directory, n)))}
+        return set(left_out(directory, names)) | outside
+
+    shutil.copytree(stdlib, os.path.join(dest, "lib", name), symlinks=True, ignore=ignore)
+    return os.path.join(dest, "bin", name)
 
 
 def relative_symlinks(venv_dir: str) -> None:

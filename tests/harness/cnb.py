@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 import tomllib
 
 from tests.harness.heroku import Dyno, Result, free_port, stage_buildpack
+from tests.harness.runimage import HIDE_STACK_PYTHON, tool_python
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD_USER = "lpcnb"  # the build image's CNB_USER_ID
@@ -179,9 +180,10 @@ def write_json(path: str, data: dict) -> None:
     os.replace(fresh, path)
 
 
-def in_namespace(mounts: list[tuple[str, str, str]], command: list[str]) -> list[str]:
+def in_namespace(mounts: list[tuple[str, str, str]], command: list[str], run_image: bool = False) -> list[str]:
     """Run command in a private mount namespace with (kind, source, target) mounts:
-    kind "bind", "ro" (read-only bind) or "overlay" (source = "lower:upper:work")."""
+    kind "bind", "ro" (read-only bind) or "overlay" (source = "lower:upper:work").
+    run_image: model a run image, which has no system Python (tests/harness/runimage.py)."""
     script = []
     for kind, source, target in mounts:
         if kind == "bind":
@@ -191,6 +193,8 @@ def in_namespace(mounts: list[tuple[str, str, str]], command: list[str]) -> list
         elif kind == "overlay":
             lower, upper, work = source.split(":")
             script.append(f'mount -t overlay overlay -o "lowerdir={lower},upperdir={upper},workdir={work}" "{target}"')
+    if run_image:
+        script.append("{ " + HIDE_STACK_PYTHON + "; }")
     script.append('exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", " && ".join(script), "sh", *command]
 
@@ -687,8 +691,11 @@ class Lifecycle:
         with open(env_file, "w", encoding="utf-8") as handle:
             json.dump(container_env, handle)
         os.chmod(env_file, 0o644)
-        launcher = ["/usr/bin/python3", "-I", os.path.join(self.launcher, "cnb_launcher.py"), "--env-file", env_file]
-        return in_namespace(mounts, as_user(RUN_USER, {"PATH": STACK_PATH}, [*launcher, *launcher_args], "/")), box
+        # The lifecycle's launcher is its own binary, not the run image's Python: our stand-in runs
+        # on a private copy of Python, so the app cannot lean on the machine's.
+        launcher = [tool_python(), "-I", os.path.join(self.launcher, "cnb_launcher.py"), "--env-file", env_file]
+        command = as_user(RUN_USER, {"PATH": STACK_PATH}, [*launcher, *launcher_args], "/")
+        return in_namespace(mounts, command, run_image=True), box
 
     def start(self, image: Image, process: str | None = None, env: dict[str, str] | None = None) -> Dyno:
         """`docker run -e PORT=<port> [--entrypoint <process>] image`: a long-running container."""

@@ -9,7 +9,8 @@ What it reproduces (see ../shared/reference/buildpack-apis.md §1):
   build dir no longer exists; as when a dyno unpacks a slug, its files then belong to the
   dyno's user (who is not the build user);
 - dyno: the slug is mounted at /app (a private mount namespace per dyno, so tests can run side
-  by side), the process runs as a *different* unprivileged user with HOME=/app, cwd /app, the
+  by side) in a run image without the build machine's Python (tests/harness/runimage.py: heroku-24's
+  run image has none), the process runs as a *different* unprivileged user with HOME=/app, cwd /app, the
   runtime config vars, PORT (web only), DYNO; bash sources .profile.d/*.sh and .profile, then
   runs the Procfile command (falling back to bin/release's default_process_types) with bash -c;
 - shutdown: SIGTERM to every process of the dyno, SIGKILL after 30 s.
@@ -35,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import yaml
+
+from tests.harness.runimage import HIDE_STACK_PYTHON
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_USER = "lpbuild"
@@ -229,7 +232,7 @@ class Heroku:
         boot = 'cd /app && for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; [ -r .profile ] && . ./.profile; exec bash -c "$0"'
         args = [
             "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", 'mount --bind "$0" /app && exec "$@"', slug.path,
+            "sh", "-c", 'mount --bind "$0" /app && ' + HIDE_STACK_PYTHON + ' && exec "$@"', slug.path,
             *as_user(DYNO_USER, env, ["bash", "-c", boot, command]),
         ]  # fmt: skip
         log = tempfile.NamedTemporaryFile("w+", prefix=f"dyno-{process}-", suffix=".log", delete=False)
@@ -243,7 +246,7 @@ class Heroku:
         boot = 'cd /app && for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; exec bash -c "$0"'
         args = [
             "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", 'mount --bind "$0" /app && exec "$@"', slug.path,
+            "sh", "-c", 'mount --bind "$0" /app && ' + HIDE_STACK_PYTHON + ' && exec "$@"', slug.path,
             *as_user(DYNO_USER, env, ["bash", "-c", boot, command]),
         ]  # fmt: skip
         completed = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)

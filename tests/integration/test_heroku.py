@@ -213,3 +213,15 @@ def test_honcho_start_in_the_built_app_serves_and_keeps_running_after_release(he
     output = open(log_path).read()
     assert "Applying auth.0001_initial... OK" in output
     assert "release finished; waiting" in output
+
+
+def test_the_slug_carries_its_own_python(heroku: Heroku, django_slug):
+    """heroku-24's run image has no system Python: the dyno must not need the build machine's."""
+    result = heroku.run_one_off(
+        django_slug,
+        '/usr/bin/python3 -c "" 2>/dev/null && echo "system python present" || echo "no system python"; '
+        'python -c "import sys, ssl, sqlite3, decimal; print(sys.executable, sys.base_prefix)"',
+    )
+    assert result.returncode == 0, result.output
+    assert "no system python" in result.output
+    assert "/app/.launchpack-runtime/venv/bin/python /app/.launchpack-runtime/venv/interpreter" in result.output
