@@ -27,7 +27,13 @@ eval "$("$VIRTUAL_ENV/bin/python" -I "$LAUNCHPACK_RUNTIME_DIR/python/launchpack_
 # the release process waits after a successful run: `honcho start` then keeps serving, as the
 # platform does after its release phase. A failed release still exits, and stops everything.
 launchpack_release() {
-  "$@" || return
+  "$@"
+  launchpack_status=$?
+  if [ "$launchpack_status" -ne 0 ]; then
+    echo " !     The release command $* failed with exit status $launchpack_status (its output is above)." >&2
+    echo " !     The new release must not go live (the platform keeps the previous one running): fix the cause, deploy again." >&2
+    return "$launchpack_status"
+  fi
   if [ -n "${HONCHO_PROCESS_NAME:-}" ]; then
     echo "launchpack: release finished; waiting (honcho would stop the web process if this exited)"
     exec sleep infinity

@@ -240,9 +240,11 @@ class Heroku:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return Dyno(proc, port, log.name, command)
 
-    def run_one_off(self, slug: Slug, command: str, config: dict[str, str] | None = None, timeout: int = 300) -> Result:
+    def run_one_off(
+        self, slug: Slug, command: str, config: dict[str, str] | None = None, timeout: int = 300, dyno: str = "run.1"
+    ) -> Result:
         """`heroku run` / the release phase: a one-off dyno running a command to completion."""
-        env = {"HOME": "/app", "PATH": STACK_PATH, "DYNO": "run.1", **(config or {})}
+        env = {"HOME": "/app", "PATH": STACK_PATH, "DYNO": dyno, **(config or {})}
         boot = 'cd /app && for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; exec bash -c "$0"'
         args = [
             "unshare", "--mount", "--propagation", "private", "--",
