@@ -29,6 +29,9 @@ class Layout:
     # The environment carries its own copy of the interpreter: a platform's run image need not
     # have the build image's Python (heroku-24's run image has none). Not needed locally.
     embed_python: bool = True
+    # Ship the environment byte-compiled (a slug or image runs as another user, often read-only,
+    # and should not compile at start). A local env compiles lazily into files its owner has.
+    compile_bytecode: bool = True
 
     @property
     def python_dir(self) -> str:
@@ -96,6 +99,7 @@ def local(app_dir: str, env_dir: str, cache_dir: str) -> Layout:
         cache_dir=cache_dir,
         relative=False,
         embed_python=False,
+        compile_bytecode=False,
     )
 
 

@@ -52,14 +52,14 @@ def build(
 
     def targets(result: dict) -> dict[str, str]:
         relative = result.get("static_root_relative")
-        return {"static": os.path.join(layout.app_dir, relative)} if relative else {}
+        return {"static": os.path.normpath(os.path.join(layout.app_dir, relative))} if relative else {}
 
     restored = cache.restore(digest, targets)
     if restored is not None:
         fields = {f.name for f in dataclasses.fields(django_build.DjangoBuild)}
         outcome = django_build.DjangoBuild(**{k: v for k, v in restored.items() if k in fields})
         if outcome.static_root and restored.get("static_root_relative"):
-            outcome.static_root = os.path.join(layout.app_dir, restored["static_root_relative"])
+            outcome.static_root = os.path.normpath(os.path.join(layout.app_dir, restored["static_root_relative"]))
         if outcome.settings_module == django_build.SHIM_MODULE:
             django_build.write_settings_shim(project, layout)
         out.info("Nothing collectstatic depends on changed (environment, app files, config vars):")
@@ -67,11 +67,14 @@ def build(
         return outcome
 
     outcome = django_build.build(project, layout, config, env, out)
-    if outcome.static_root and not _inside(outcome.static_root, layout.app_dir):
-        return outcome  # collected outside the app: not ours to keep
+    ours = _inside(outcome.static_root, layout.app_dir) or _inside(outcome.static_root, layout.runtime_dir)
+    if outcome.static_root and not ours:
+        return outcome  # collected into a directory of the user's outside the app: not ours to keep
     result = dataclasses.asdict(outcome)
     sources = {}
     if outcome.static_root:
+        # Relative to the app dir even when it is our runtime dir outside it (the local CLI's env
+        # dir): "static_dir" in the digest changes if either of them moves.
         result["static_root_relative"] = os.path.relpath(outcome.static_root, layout.app_dir)
         sources["static"] = outcome.static_root
     cache.save(digest, result, sources)

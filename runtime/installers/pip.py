@@ -36,6 +36,8 @@ def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Map
     env = tools.tool_environment(env)
     wheelhouse = layout.cache("launchpack", "wheels")
     install = _pip(tools_venv) + ["--python", pythonenv.python_of(layout.venv_dir), "install", "--progress-bar", "off"]
+    if not layout.compile_bytecode:
+        install.append("--no-compile")
     if not wheelhouse:
         code, _ = out.stream(install + ["--no-cache-dir", *args], cwd=layout.app_dir, env=env)
         return code

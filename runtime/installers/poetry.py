@@ -27,7 +27,7 @@ def sync(interpreter: Interpreter, layout: Layout, env: Mapping[str, str], out: 
         "main",
         "--no-interaction",
         "--no-ansi",
-        "--compile",
+        *(["--compile"] if layout.compile_bytecode else []),
     ]
     poetry_env = {
         **tools.tool_environment(env),

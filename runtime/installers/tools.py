@@ -5,9 +5,10 @@ version and (for Python tools) the Python version it runs on. A directory is bui
 temporary name and renamed into place when complete, so a build killed while making one leaves
 either a working tool or nothing (the leftover temporary directory is removed later).
 
-uv is bootstrapped with the pip wheel the stack's Python ships for ensurepip, run straight from
-the wheel (no venv with pip needed: that alone would cost seconds); the Python tools are then
-installed by uv into venvs of their own.
+uv's binary is fetched straight from its wheel on the package index (uv_wheel.py); failing
+that, it is installed with the pip wheel the stack's Python ships for ensurepip, run straight
+from the wheel (no venv with pip needed: that alone would cost seconds). The Python tools are
+then installed by uv into venvs of their own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import tempfile
 from collections.abc import Mapping
 
 from runtime import errors, pythonenv
+from runtime.installers import uv_wheel
 from runtime.layout import Layout
 from runtime.output import Output
 from runtime.python_version import Interpreter
@@ -107,6 +109,10 @@ def uv(layout: Layout, env: Mapping[str, str], out: Output) -> str:
     tmp = tempfile.mkdtemp(prefix=".tmp-uv-", dir=base)
     requirement = f"uv=={VERSIONS['uv']}"
     out.info(f"Installing {requirement} (the build's installer; kept in the cache, not in your app)")
+    if uv_wheel.fetch_uv(VERSIONS["uv"], os.path.join(tmp, "uv"), env):
+        _publish(os.path.join(tmp, "uv"), final)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return binary
     wheel = bundled_pip_wheel()
     pip_env = {k: v for k, v in tool_environment(env).items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     if wheel:

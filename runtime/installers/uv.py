@@ -21,7 +21,8 @@ OUTDATED_LOCK = "needs to be updated, but `--locked` was provided"
 
 def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
     binary = tools.uv(layout, env, out)
-    command = [binary, "pip", "install", "--python", pythonenv.python_of(layout.venv_dir), "--compile-bytecode", *args]
+    compile_ = ["--compile-bytecode"] if layout.compile_bytecode else []
+    command = [binary, "pip", "install", "--python", pythonenv.python_of(layout.venv_dir), *compile_, *args]
     code, _ = out.stream(command, cwd=layout.app_dir, env=tools.uv_environment(layout, env))
     return code
 
@@ -56,7 +57,8 @@ def sync_lock(layout: Layout, env: Mapping[str, str], out: Output) -> None:
     sync_env = tools.uv_environment(layout, env)
     sync_env["UV_PROJECT_ENVIRONMENT"] = layout.venv_dir
     command = [
-        binary, "sync", "--locked", "--no-default-groups", "--compile-bytecode",
+        binary, "sync", "--locked", "--no-default-groups",
+        *(["--compile-bytecode"] if layout.compile_bytecode else []),
         "--python", pythonenv.python_of(layout.venv_dir),
     ]  # fmt: skip
     code, output = out.stream(command, cwd=layout.app_dir, env=sync_env)
