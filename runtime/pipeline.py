@@ -7,12 +7,24 @@ and in how they publish the resulting process types.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import procfile_gen
-from runtime import appinfo, envcache, hooks, processes, python_version, pythonenv, runtime_files, servers
+from runtime import (
+    appinfo,
+    entry_check,
+    envcache,
+    hooks,
+    processes,
+    python_version,
+    pythonenv,
+    runtime_files,
+    server_choice,
+    servers,
+)
 from runtime.appinfo import BUILD_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
@@ -78,7 +90,7 @@ def install_dependencies(
         tools = pip.tools_env(interpreter, layout, out)
         if deps.kind == "requirements":
             pip.install_requirements(tools, layout.venv_dir, deps.files, layout, env, out)
-        needed = servers.get(info.server).REQUIREMENTS
+        needed = servers.requirements(info.kind, info.server, info.serves_wsgi)
         missing = [req for dist, req in needed.items() if not pythonenv.installed(layout.venv_dir, dist)]
         if missing:
             out.info("Adding what the web server needs: " + ", ".join(missing))
@@ -98,7 +110,10 @@ def prepare_environment(
     Runs after bin/pre_compile, which may generate dependency files.
     """
     key = envcache.reuse_key(
-        interpreter.version_text, "pip", dependency_files(info), servers.get(info.server).REQUIREMENTS.values()
+        interpreter.version_text,
+        "pip",
+        dependency_files(info),
+        servers.requirements(info.kind, info.server, info.serves_wsgi).values(),
     )
     reasons = envcache.reasons_to_rebuild(store.previous_key, key)
     if not reasons:
@@ -119,6 +134,45 @@ def app_relative(path: str | None, layout: Layout) -> str | None:
     return path
 
 
+def decide_server(info: AppInfo, platform_env: Mapping[str, str], out: Output) -> AppInfo:
+    """Which WSGI server the web process runs (see runtime/server_choice.py)."""
+    if not info.serves_wsgi:
+        return info
+    problem = None
+    if info.server_request.name in (server_choice.AUTO, "mod_wsgi"):
+        bundled = server_choice.wants_bundled_apache(info.app_dir, info.dependencies.files)
+        problem = server_choice.mod_wsgi_problem(platform_env.get("PATH") or os.defpath, bundled)
+    choice = server_choice.decide(info.server_request, problem)
+    out.header("Web server: " + choice.message)
+    if choice.fell_back:
+        out.warn(
+            f"Using {choice.server} instead of mod_wsgi. To get mod_wsgi, build on a stack with apache2-dev;\n"
+            f"to silence this, set LAUNCHPACK_SERVER={choice.server}."
+        )
+    return dataclasses.replace(info, server=choice.server)
+
+
+def web_app(info: AppInfo, layout: Layout, wsgi_app: str | None, static_url, static_root, serve_static) -> WebApp:
+    return WebApp(
+        wsgi_app,
+        static_url,
+        app_relative(static_root, layout),
+        # A STATIC_URL on another host (a CDN) is not ours to serve.
+        serve_static=bool(serve_static and static_root and static_url and static_url.startswith("/"))
+        and not static_url.startswith("//"),
+        paste_ini=appinfo.PASTE_INI if info.kind == "paste" else None,
+        mode=info.server_mode,
+        server_args=info.server_args,
+    )
+
+
+def static_serving(info: AppInfo, web: WebApp | None) -> str | None:
+    """Who serves the static files: "server" (Apache, uWSGI), "whitenoise" (launchpack_wsgi)."""
+    if web is None or not web.has_static or web.minimal:
+        return None
+    return "server" if servers.get(info.server).SERVES_STATIC else "whitenoise"
+
+
 def framework_steps(
     info: AppInfo, layout: Layout, config: ConfigVars, env: dict[str, str], out: Output
 ) -> tuple[WebApp | None, dict, dict[str, str]]:
@@ -127,7 +181,10 @@ def framework_steps(
         with out.step("Django: collecting static files"):
             result = django_build.build(info.django, layout, config, env, out)
         env["DJANGO_SETTINGS_MODULE"] = result.settings_module
-        web = WebApp(result.wsgi_app, result.static_url, result.static_root, whitenoise=result.serve_static)
+        web = None
+        if info.kind == "django":
+            target = info.wsgi_app or result.wsgi_app
+            web = web_app(info, layout, target, result.static_url, result.static_root, result.serve_static)
         launch = {
             "django": {
                 "settings_module": info.django.settings,
@@ -140,11 +197,25 @@ def framework_steps(
             else None,
         }
         return web, launch, {"DJANGO_SETTINGS_MODULE": result.settings_module}
-    if info.wsgi_app:
+    if info.kind in ("wsgi", "paste"):
         static = info.static
-        web = WebApp(info.wsgi_app, static.url if static else None, static.root if static else None, bool(static))
+        web = web_app(info, layout, info.wsgi_app, static and static.url, static and static.root, bool(static))
         return web, {"static": {"url": static.url, "root": static.root} if static else None}, {}
     return None, {"static": None}, {}
+
+
+def check_entry_point(
+    info: AppInfo, web: WebApp | None, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
+) -> None:
+    """Import the WSGI entry point once, so that an app that cannot start fails its build."""
+    if web is None or not info.serves_wsgi or not (web.wsgi_app or web.paste_ini):
+        return
+    if config.flag("LAUNCHPACK_SKIP_IMPORT_CHECK"):
+        out.header("Not importing the WSGI entry point: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
+        return
+    target = web.paste_ini or web.wsgi_app
+    with out.step(f"Importing the WSGI entry point {target}"):
+        entry_check.check(web, layout, env)
 
 
 def build(
@@ -155,6 +226,7 @@ def build(
     store: envcache.EnvStore | None = None,
 ) -> BuildResult:
     info = appinfo.inspect_app(layout.app_dir, config)
+    info = decide_server(info, platform_env, out)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
             hooks.check_runnable(info.app_dir, info.hooks[name])
@@ -176,15 +248,18 @@ def build(
     run_build_hook("build", info, env, out)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out)
     run_build_hook("post_compile", info, env, out)
+    check_entry_point(info, web, layout, config, env, out)
 
     generated = processes.generate(info, web, layout.env_prefix())
     launch = {
         "version": 1,
         "python": interpreter.version_text,
         "kind": info.kind,
-        "server": info.server if web else None,
+        "server": info.server if web and info.serves_wsgi else None,
+        "server_mode": info.server_mode,
         "wsgi_app": web.wsgi_app if web else None,
-        "serve_static": "whitenoise" if web and web.whitenoise else None,
+        "paste_ini": web.paste_ini if web else None,
+        "serve_static": static_serving(info, web),
         "processes": {p.name: p.command for p in generated},
         "user_procfile": info.procfile.as_dict() if info.procfile else None,
         **launch_facts,

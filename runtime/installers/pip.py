@@ -49,7 +49,10 @@ def _install(
         return code
     os.makedirs(wheelhouse, exist_ok=True)
     # pip wheel runs on the tools env's interpreter: the same Python version as the app's env.
-    wheel = _pip(tools) + ["--no-cache-dir", "wheel", "--progress-bar", "off", "--wheel-dir", wheelhouse]
+    # --use-pep517: the tools env has no `wheel` package, so a legacy setup.py sdist (mod_wsgi,
+    # uWSGI) is built in an isolated environment that has one, rather than failing.
+    wheel = _pip(tools) + ["--no-cache-dir", "wheel", "--use-pep517", "--progress-bar", "off"]
+    wheel += ["--wheel-dir", wheelhouse]
     code, _ = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
     if code != 0:
         return code
