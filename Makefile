@@ -4,7 +4,7 @@ STACK_PYTHON := /usr/bin/python3
 VENV := .venv-test
 BATS := node_modules/bats/bin/bats
 STAMPS := .make
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: setup test unit integration bats demo lint bench clean
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
@@ -17,15 +18,62 @@ FIXTURES = os.path.join(REPO, "tests", "fixtures")
 
 
 @pytest.fixture(scope="session")
-def heroku():
+def shared_dir(tmp_path_factory, worker_id) -> str:
+    """A directory shared by the pytest-xdist workers of this test run (and only this run)."""
+    base = tmp_path_factory.getbasetemp()
+    return str(base.parent if worker_id != "master" else base)
+
+
+@dataclass
+class WarmCache:
+    """A CACHE_DIR after a first build of examples/django with one web server."""
+
+    path: str  # root-owned; tests build from copies (Heroku.copy_cache)
+    first_build_output: str
+
+
+def warm_cache(harness: heroku_harness.Heroku, shared: str, server: str) -> WarmCache:
+    """Built once per test run for all workers: compiling mod_wsgi or uWSGI takes a minute, and
+    every later build reuses the compiled wheel from the cache, as a real app's rebuilds do."""
+    target = os.path.join(shared, f"warm-cache-{server}")
+    with open(target + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isfile(target + ".output"):
+            cache = harness.empty_cache()
+            slug = harness.build(os.path.join(EXAMPLES, "django"), {"LAUNCHPACK_SERVER": server}, cache_dir=cache)
+            assert slug.compile.ok, slug.compile.output
+            shutil.copytree(cache, target, symlinks=True)
+            with open(target + ".output", "w", encoding="utf-8") as handle:
+                handle.write(slug.compile.output)
+    with open(target + ".output", encoding="utf-8") as handle:
+        return WarmCache(target, handle.read())
+
+
+@pytest.fixture(scope="session")
+def heroku(shared_dir):
     # pytest-xdist workers share the machine: create the users once, under a lock.
     with open("/tmp/launchpack-test-users.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         heroku_harness.ensure_users()
     harness = heroku_harness.Heroku(heroku_harness.stage_buildpack(os.environ.get("LAUNCHPACK_TEST_BUILDPACK")))
+    # Builds start from the cache of an earlier build that compiled the default server (mod_wsgi),
+    # as on Heroku, where only an app's first build has an empty cache (Heroku.empty_cache()).
+    harness.seed_cache = warm_cache(harness, shared_dir, "mod_wsgi").path
     yield harness
     harness.cleanup()
     shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def warm_caches(heroku, shared_dir):
+    """server name -> WarmCache, built on first use."""
+
+    class Caches(dict):
+        def __missing__(self, server: str) -> WarmCache:
+            self[server] = warm_cache(heroku, shared_dir, server)
+            return self[server]
+
+    return Caches()
 
 
 @pytest.fixture

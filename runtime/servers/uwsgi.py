@@ -3,8 +3,11 @@ process); static files served by uWSGI (--static-map).
 
 uWSGI's SIGTERM is a brutal stop (or, without --die-on-term, a brutal reload). The hooks make
 SIGTERM the graceful stop instead, in the master (stop all workers gracefully) and in each
-worker (the platform signals every process, not just the master): in-flight requests finish,
-then everything exits.
+worker (should a platform signal every process, not just the master): in-flight requests
+finish, then everything exits. uWSGI runs under launchpack_graceful, in a process group of its
+own, so that a group-wide SIGTERM reaches the master only (a worker that is still starting
+ignores signals; the master would wait for it forever) and so that a server still running 28 s
+after SIGTERM is killed before the platform's deadline.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ GRACEFUL = (
 
 def web_command(web: WebApp) -> str:
     platform = [
-        "exec uwsgi",
+        # In its own process group, so that SIGTERM reaches the master alone (launchpack_graceful).
+        'exec python -I "$LAUNCHPACK_RUNTIME_DIR/python/launchpack_graceful.py" TERM uwsgi',
         "--master",
         '--http-socket "0.0.0.0:$PORT"',
         *GRACEFUL,

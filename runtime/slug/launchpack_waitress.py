@@ -33,6 +33,7 @@ def serve_until_stopped(app, **kw) -> None:
 
     server = create_server(app, **kw)
     server.print_listen("Serving on http://{}:{}")
+    sys.stderr.write(f"launchpack: waitress serving with {server.adj.threads} threads\n")
     stopping: list[float] = []
 
     def on_term(_signum, _frame):
@@ -71,7 +72,8 @@ def main() -> int:
     if os.environ.get("LAUNCHPACK_RELOAD"):
         import hupper
 
-        hupper.start_reloader("launchpack_waitress.serve")  # returns in the child only
+        # Returns in the child only; the child gets the same grace period to stop as the server.
+        hupper.start_reloader("launchpack_waitress.serve", shutdown_interval=GRACE_SECONDS + 1)
     return serve()
 
 

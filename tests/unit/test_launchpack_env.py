@@ -90,3 +90,30 @@ def test_execd_writes_toml_to_fd3():
     os.close(write)
     text = os.read(read, 4096).decode()
     assert 'LAUNCHPACK_THREADS = "4"' in text and "WEB_CONCURRENCY = " in text
+
+
+def test_reload_switches():
+    assert env.server_settings({"LAUNCHPACK_RELOAD": "1"})["LAUNCHPACK_RELOAD"] == "1"
+    assert env.server_settings({"MOD_WSGI_RELOAD_ON_CHANGES": "true"})["LAUNCHPACK_RELOAD"] == "1"
+    assert env.server_settings({"LAUNCHPACK_RELOAD": "0"})["LAUNCHPACK_RELOAD"] == ""
+
+
+def test_mod_wsgi_variables_become_options():
+    warnings = []
+    args = env.mod_wsgi_args(
+        {"MOD_WSGI_MAXIMUM_REQUESTS": "500", "MOD_WSGI_ACCESS_LOG": "0", "MOD_WSGI_SERVER_STATUS": "1",
+         "MOD_WSGI_LOG_LEVEL": "info; rm -rf /", "MOD_WSGI_RELOAD_ON_CHANGES": "1"},
+        euid=1000,
+        warn=warnings.append,
+    )  # fmt: skip
+    assert args == ["--reload-on-changes", "--server-status", "--maximum-requests", "500"]
+    assert "MOD_WSGI_LOG_LEVEL" in warnings[0]
+    assert env.mod_wsgi_args({}, euid=1000) == ["--access-log"]
+
+
+def test_mod_wsgi_as_root_runs_apache_processes_as_the_app_owner(tmp_path):
+    os.chown(tmp_path, 65534, 65534)
+    args = env.mod_wsgi_args({"LAUNCHPACK_APP_DIR": str(tmp_path)}, euid=0)
+    assert args[args.index("--user") + 1] == "nobody"
+    explicit = env.mod_wsgi_args({"MOD_WSGI_USER": "www-data", "MOD_WSGI_GROUP": "www-data"}, euid=0)
+    assert explicit[-4:] == ["--user", "www-data", "--group", "www-data"]
