@@ -28,36 +28,36 @@ import time
 from tests.harness import heroku as harness
 
 REPO = harness.REPO
-DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = 32
 # Kept between runs, as Heroku keeps an app's cache: uWSGI and mod_wsgi compile once.
 CACHE = "/tmp/launchpack-bench-cache"
 ENDPOINTS = {"dynamic": "/bench/?name=wrk", "static": "/static/admin/css/base.css"}
 ENV = ". ./.launchpack-runtime/env.sh && exec "
 STATIC_ROOT = "/app/.launchpack-runtime/static"
+MOD_WSGI = (
+    "mod_wsgi-express start-server --port $PORT --log-to-terminal --locale C.UTF-8"
+    f" --application-type module --entry-point mysite.wsgi --url-alias /static/ {STATIC_ROOT}/"
+)
+# What a person tuning each server by hand for 2 CPUs would try: no access log, static files by
+# the server (or WhiteNoise, for gunicorn), a few process x thread shapes.
 HAND_TUNED = {
-    "gunicorn sync x5, WhiteNoise": "gunicorn --bind 0.0.0.0:$PORT --workers 5 launchpack_wsgi:application",
-    "gunicorn gthread 3x4, WhiteNoise": (
-        "gunicorn --bind 0.0.0.0:$PORT --workers 3 --threads 4 launchpack_wsgi:application"
-    ),
-    "uWSGI 4x1, static-map, no logging": (
-        "uwsgi --master --http-socket 0.0.0.0:$PORT --processes 4 --disable-logging --single-interpreter"
-        f" --static-map /static={STATIC_ROOT} --module mysite.wsgi:application"
-    ),
-    "uWSGI 2x4, static-map, no logging": (
-        "uwsgi --master --http-socket 0.0.0.0:$PORT --processes 2 --threads 4 --enable-threads --thunder-lock"
-        f" --disable-logging --single-interpreter --static-map /static={STATIC_ROOT} --module mysite.wsgi:application"
-    ),
-    "mod_wsgi 4x1, no access log": (
-        "mod_wsgi-express start-server --port $PORT --log-to-terminal --locale C.UTF-8 --processes 4 --threads 1"
-        f" --application-type module --entry-point mysite.wsgi --url-alias /static/ {STATIC_ROOT}/"
-    ),
-    "mod_wsgi 2x8, no access log": (
-        "mod_wsgi-express start-server --port $PORT --log-to-terminal --locale C.UTF-8 --processes 2 --threads 8"
-        f" --application-type module --entry-point mysite.wsgi --url-alias /static/ {STATIC_ROOT}/"
+    "mod_wsgi embedded 3x2, no access log": MOD_WSGI + " --embedded-mode --processes 3 --threads 2",
+    "mod_wsgi daemon 3x2, no access log": MOD_WSGI + " --processes 3 --threads 2",
+    "gunicorn gthread 3x4, WhiteNoise": "gunicorn --bind 0.0.0.0:$PORT --workers 3 --threads 4 bench_wsgi:application",
+    "uWSGI 3x1, static-map, no logging": (
+        "uwsgi --master --die-on-term --http-socket 0.0.0.0:$PORT --processes 3 --disable-logging"
+        f" --single-interpreter --static-map /static={STATIC_ROOT} --module mysite.wsgi:application"
     ),
 }
+# gunicorn serves no static files: the hand-tuned way is WhiteNoise around the app.
+BENCH_WSGI = f"""from whitenoise import WhiteNoise
+
+from mysite.wsgi import application as django_application
+
+application = WhiteNoise(django_application, root="{STATIC_ROOT}", prefix="/static/")
+"""
 VIEW = '''
 
 # Added by bench/serve_bench.py: a small dynamic view.
@@ -77,6 +77,8 @@ def bench_app(workdir: str) -> str:
     shutil.copytree(os.path.join(REPO, "examples", "django"), app)
     with open(os.path.join(app, "mysite", "urls.py"), "a") as handle:
         handle.write(VIEW)
+    with open(os.path.join(app, "bench_wsgi.py"), "w") as handle:
+        handle.write(BENCH_WSGI)
     with open(os.path.join(app, "requirements.txt"), "a") as handle:
         handle.write("gunicorn\nuWSGI\nwhitenoise\n")  # for the hand-tuned configurations
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -17,11 +18,25 @@ EXAMPLES = os.path.join(REPO, "examples")
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 
 
+SHARED_ENV = "LAUNCHPACK_TEST_SHARED_DIR"
+
+
+def pytest_configure(config):
+    # One directory per test run, shared by its pytest-xdist workers (they inherit the controller's
+    # environment). Not under pytest's basetemp: other pytest runs on the machine prune those.
+    if not hasattr(config, "workerinput"):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="launchpack-tests-")
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(SHARED_ENV, ""), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def shared_dir(tmp_path_factory, worker_id) -> str:
+def shared_dir() -> str:
     """A directory shared by the pytest-xdist workers of this test run (and only this run)."""
-    base = tmp_path_factory.getbasetemp()
-    return str(base.parent if worker_id != "master" else base)
+    return os.environ[SHARED_ENV]
 
 
 @dataclass
@@ -30,6 +45,12 @@ class WarmCache:
 
     path: str  # root-owned; tests build from copies (Heroku.copy_cache)
     first_build_output: str
+
+    @property
+    def wheels(self) -> str:
+        """The same cache without the app's environment: the downloaded and compiled wheels and
+        the build's tools, which any app's first build on this stack would create alike."""
+        return self.path + "-wheels"
 
 
 def warm_cache(harness: heroku_harness.Heroku, shared: str, server: str) -> WarmCache:
@@ -43,6 +64,9 @@ def warm_cache(harness: heroku_harness.Heroku, shared: str, server: str) -> Warm
             slug = harness.build(os.path.join(EXAMPLES, "django"), {"LAUNCHPACK_SERVER": server}, cache_dir=cache)
             assert slug.compile.ok, slug.compile.output
             shutil.copytree(cache, target, symlinks=True)
+            # Everything but the environment store (cache/launchpack/env): wheelhouse, tools.
+            skip_env = lambda directory, names: ["launchpack"] if directory == cache else []  # noqa: E731
+            shutil.copytree(cache, target + "-wheels", symlinks=True, ignore=skip_env)
             with open(target + ".output", "w", encoding="utf-8") as handle:
                 handle.write(slug.compile.output)
     with open(target + ".output", encoding="utf-8") as handle:
@@ -56,9 +80,10 @@ def heroku(shared_dir):
         fcntl.flock(lock, fcntl.LOCK_EX)
         heroku_harness.ensure_users()
     harness = heroku_harness.Heroku(heroku_harness.stage_buildpack(os.environ.get("LAUNCHPACK_TEST_BUILDPACK")))
-    # Builds start from the cache of an earlier build that compiled the default server (mod_wsgi),
-    # as on Heroku, where only an app's first build has an empty cache (Heroku.empty_cache()).
-    harness.seed_cache = warm_cache(harness, shared_dir, "mod_wsgi").path
+    # Builds start with the wheelhouse of an earlier build, which compiled the default server
+    # (mod_wsgi): compiling it in every test would take a minute each (Heroku.empty_cache() for
+    # an app's very first build).
+    harness.seed_cache = warm_cache(harness, shared_dir, "mod_wsgi").wheels
     yield harness
     harness.cleanup()
     shutil.rmtree(harness.buildpack, ignore_errors=True)

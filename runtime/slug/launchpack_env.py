@@ -8,17 +8,21 @@ and because config vars such as LAUNCHPACK_RELOAD or MOD_WSGI_* may change witho
              up; without a quota, the CPUs this process may run on
     memory = the cgroup memory limit (v2 memory.max, v1 memory.limit_in_bytes); without a
              limit, the machine's MemTotal
-    WEB_CONCURRENCY    = max(1, min(2 * cpus + 1, memory_mib // 256, 16))
-    LAUNCHPACK_THREADS = 4
+    WEB_CONCURRENCY    = max(1, min(cpus + 1, memory_mib // 256, 16))
+    LAUNCHPACK_THREADS = 2
 
-Each process of a typical Django app needs well under 256 MiB, and 2 * cpus + 1 processes keep
-every CPU busy while some processes wait on I/O (gunicorn's documented rule of thumb). A value
-the user sets for either variable always wins.
+Each process of a typical Django app needs well under 256 MiB. cpus + 1 processes of 2 threads
+keep every CPU busy while some requests wait on I/O, without the context switching of more: on
+2 CPUs, `make bench` (bench/serve_bench.py) measured 3 x 2 ahead of 5 x 4 (gunicorn's
+2 * cpus + 1 rule with 4 threads) by 10-20 % for mod_wsgi and level for gunicorn. A value the
+user sets for either variable always wins.
 
 Besides those two it sets, for the generated server commands:
     LAUNCHPACK_RELOAD          "1" when LAUNCHPACK_RELOAD or MOD_WSGI_RELOAD_ON_CHANGES is on, else ""
-    LAUNCHPACK_MOD_WSGI_ARGS   mod_wsgi-express options from the MOD_WSGI_* variables, the access
-                               log (on unless MOD_WSGI_ACCESS_LOG=0), --user/--group when run as root
+    LAUNCHPACK_MOD_WSGI_ARGS   mod_wsgi-express options from the MOD_WSGI_* variables (the access
+                               log only with MOD_WSGI_ACCESS_LOG=1), the mode (embedded, or
+                               daemon with --reload-on-changes when reloading or when
+                               MOD_WSGI_EMBEDDED_MODE=0), --user/--group when run as root
 
 Standard library only; runs on the app's Python. Usage:
     python launchpack_env.py sh      export lines for the variables the user has not set
@@ -38,7 +42,7 @@ import sys
 MIB = 1024 * 1024
 PER_PROCESS_MIB = 256
 MAX_PROCESSES = 16
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge page-aligned number
 
 
@@ -82,10 +86,17 @@ def unprivileged_account(app_dir: str) -> tuple[str, str] | None:
 def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -> list[str]:
     warn = warn or (lambda message: sys.stderr.write(f"launchpack: {message}\n"))
     args: list[str] = []
-    if (environ.get("MOD_WSGI_ACCESS_LOG") or "1").strip().lower() not in OFF:
+    # Off unless asked for, as in warpdrive: the platform's router logs every request already, and
+    # Apache's log through a pipe costs about a tenth of the requests/s of a small view.
+    if flag(environ, "MOD_WSGI_ACCESS_LOG"):
         args.append("--access-log")
+    # Embedded mode runs the app in Apache's own processes: no hop through a socket to a daemon
+    # process (with it, `make bench` measured a third fewer requests/s on 2 CPUs). Only daemon
+    # processes can restart on code changes, so reloading uses daemon mode.
     if reload_requested(environ):
         args.append("--reload-on-changes")
+    elif (environ.get("MOD_WSGI_EMBEDDED_MODE") or "1").strip().lower() not in OFF:
+        args.append("--embedded-mode")
     for name, options in MOD_WSGI_FLAGS.items():
         if flag(environ, "MOD_WSGI_" + name):
             args.extend(options)
@@ -189,7 +200,7 @@ def cpu_limit(root: str = "/sys/fs/cgroup", available: int | None = None) -> tup
 
 def recommend(cpus: int, memory_bytes: int) -> dict[str, int]:
     by_memory = max(1, memory_bytes // (PER_PROCESS_MIB * MIB))
-    processes = max(1, min(2 * cpus + 1, by_memory, MAX_PROCESSES))
+    processes = max(1, min(cpus + 1, by_memory, MAX_PROCESSES))
     return {"WEB_CONCURRENCY": processes, "LAUNCHPACK_THREADS": DEFAULT_THREADS}
 
 

@@ -35,7 +35,7 @@ def test_django_example_serves_welcome_page_and_styled_admin(heroku: Heroku, dja
         assert "STATIC_ROOT" not in handle.read()
     assert os.path.isfile(os.path.join(django_slug.path, ".launchpack-runtime", "static", "admin", "css", "base.css"))
 
-    with heroku.start(django_slug) as dyno:
+    with heroku.start(django_slug, config={"MOD_WSGI_ACCESS_LOG": "1"}) as dyno:  # mod_wsgi's is off by default
         dyno.wait_until_serving()
         home = dyno.get("/")
         assert home.status == 200

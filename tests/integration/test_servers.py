@@ -110,7 +110,7 @@ def test_wsgi_app_static_files_concurrency_and_graceful_shutdown(heroku: Heroku,
     assert "Building wheel" not in slug.compile.output  # the cache's compiled server is reused
     web = slug.process_command("web")
     assert "/tmp/build_" not in web
-    config = {"WEB_CONCURRENCY": "3", "LAUNCHPACK_THREADS": "2"}
+    config = {"WEB_CONCURRENCY": "3", "LAUNCHPACK_THREADS": "2", "MOD_WSGI_ACCESS_LOG": "1"}
     with heroku.start(slug, config=config) as dyno:
         dyno.wait_until_serving()
         page = dyno.get("/hello")
