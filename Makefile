@@ -33,7 +33,7 @@ bats: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BATS) tests/bats
 
 lint: setup
-	$(VENV)/bin/ruff check runtime procfile_gen tests buildpack
+	$(VENV)/bin/ruff check runtime procfile_gen tests buildpack bench
 
 demo: setup
 	scripts/demo

@@ -13,9 +13,9 @@ and because config vars such as LAUNCHPACK_RELOAD or MOD_WSGI_* may change witho
 
 Each process of a typical Django app needs well under 256 MiB. cpus + 1 processes of 2 threads
 keep every CPU busy while some requests wait on I/O, without the context switching of more: on
-2 CPUs, `make bench` (bench/serve_bench.py) measured 3 x 2 ahead of 5 x 4 (gunicorn's
-2 * cpus + 1 rule with 4 threads) by 10-20 % for mod_wsgi and level for gunicorn. A value the
-user sets for either variable always wins.
+2 CPUs, with the app and load of bench/serve_bench.py, 3 x 2 served 10-20 % more requests/s
+than 5 x 4 (gunicorn's 2 * cpus + 1 rule with 4 threads) under mod_wsgi, and about as many
+under gunicorn. A value the user sets for either variable always wins.
 
 Besides those two it sets, for the generated server commands:
     LAUNCHPACK_RELOAD          "1" when LAUNCHPACK_RELOAD or MOD_WSGI_RELOAD_ON_CHANGES is on, else ""
