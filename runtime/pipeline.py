@@ -257,6 +257,7 @@ def build(
         "kind": info.kind,
         "server": info.server if web and info.serves_wsgi else None,
         "server_mode": info.server_mode,
+        "server_args": info.server_args,
         "wsgi_app": web.wsgi_app if web else None,
         "paste_ini": web.paste_ini if web else None,
         "serve_static": static_serving(info, web),
