@@ -18,14 +18,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 
-def user_frames(exc: BaseException, app_dir: str) -> list[str]:
-    lines = []
+def user_frames(exc: BaseException, app_dir: str) -> list[traceback.FrameSummary]:
+    """The frames in the app's own files (not the standard library, site-packages or this script)."""
+    frames = []
     for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
+            continue
         path = os.path.abspath(frame.filename)
         if path.startswith(app_dir + os.sep) and os.sep + "site-packages" + os.sep not in path and path != __file__:
-            lines.append(f'  File "{os.path.relpath(path, app_dir)}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line}")
+            frames.append(frame)
+    return frames
+
+
+def describe(frames: list[traceback.FrameSummary], app_dir: str) -> list[str]:
+    lines = []
+    for frame in frames:
+        lines.append(f'  File "{os.path.relpath(frame.filename, app_dir)}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line}")
     return lines
 
 
@@ -57,9 +67,9 @@ def main() -> int:
             where = f"{os.path.relpath(os.path.abspath(exc.filename), app_dir)}, line {exc.lineno}"
         frames = user_frames(exc, app_dir)
         if where is None and frames:
-            where = frames[-2 if frames[-1].startswith("    ") and len(frames) > 1 else -1].strip()
+            where = f"{os.path.relpath(os.path.abspath(frames[-1].filename), app_dir)}, line {frames[-1].lineno}"
         summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        result = {"ok": False, "error": summary, "where": where, "frames": frames}
+        result = {"ok": False, "error": summary, "where": where, "frames": describe(frames, app_dir)}
     with open(result_path, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return 0

@@ -256,7 +256,7 @@ class EntryPointImportFailed(LaunchpackError):
     title = "Your app's WSGI entry point {target} could not be loaded"
     detail = "{error}"
     fix = (
-        "Fix the error{where}; the build imports the entry point (with your config vars set) so that\n"
-        "this fails here rather than on the first request. If it can only be imported where the app\n"
-        "runs, set the config var LAUNCHPACK_SKIP_IMPORT_CHECK=1."
+        "Fix the error{where}. The build imports the entry point once, with your config vars set,\n"
+        "so that this fails here rather than on the first request after the deploy. If it can only\n"
+        "be imported where the app runs, set the config var LAUNCHPACK_SKIP_IMPORT_CHECK=1."
     )

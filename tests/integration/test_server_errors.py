@@ -29,6 +29,8 @@ def test_entry_point_that_cannot_be_imported_fails_the_build(heroku: Heroku, app
     assert "Your app's WSGI entry point wsgi:application could not be loaded" in output
     assert "No module named 'launchpack_no_such_module'" in output
     assert 'File "greeting.py", line 2' in output  # where, in the user's files
+    assert "Fix the error in greeting.py, line 2." in output
+    assert "<frozen" not in output
     assert "LAUNCHPACK_SKIP_IMPORT_CHECK=1" in output
     # The opt-out builds it anyway, from the same cache (the failed build left it usable).
     slug = heroku.build(app, {"LAUNCHPACK_SKIP_IMPORT_CHECK": "1"}, cache_dir=cache)
