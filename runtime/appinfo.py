@@ -7,10 +7,11 @@ fixture directories. The build steps act on the AppInfo it returns.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import errors, pyproject, python_version, servers
+from runtime import errors, pyproject, python_version, server_choice, servers
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -33,6 +34,9 @@ MARKERS = (
     "app.sh",
     "paste.ini",
 )
+
+PASTE_INI = "paste.ini"
+SERVER_ARGS = ".launchpack/server_args"
 
 # Hooks the build runs, in order, with where they live in the app.
 BUILD_HOOKS = {
@@ -82,14 +86,30 @@ class AppInfo:
     python_request: python_version.PythonRequest | None
     python_requests: tuple[python_version.PythonRequest, ...]
     dependencies: DependencySource
-    kind: str  # "django" | "wsgi" | "procfile" (only the user's Procfile says how to run it)
+    # What the web process runs, by precedence (a user Procfile's web: line overrides them all):
+    # "shell" (app.sh) | "python" (app.py) | "paste" (paste.ini) | "django" | "wsgi"
+    # | "procfile" (nothing detected: only the user's Procfile says how to run it)
+    kind: str
     django: django.DjangoProject | None = None
-    wsgi_app: str | None = None  # "module:callable" for a plain WSGI app
+    wsgi_app: str | None = None  # "module:callable": LAUNCHPACK_WSGI_APP, or wsgi.py's application
     static: StaticMapping | None = None  # configured mapping for non-Django apps
     hooks: dict[str, str] = field(default_factory=dict)  # hook name -> relative path, present ones only
     procfile: procfile_gen.Procfile | None = None
-    server: str = servers.DEFAULT  # the WSGI server the generated web process runs
+    server_request: server_choice.ServerRequest = server_choice.ServerRequest(server_choice.AUTO, "the default")
+    server: str = servers.DEFAULT  # the WSGI server the generated web process runs (decided by the build)
+    server_mode: str = "auto"  # LAUNCHPACK_SERVER_MODE: "auto" | "minimal"
+    server_args: str = ""  # .launchpack/server_args, shell words, appended to the server's command
     pyproject: pyproject.Pyproject | None = None
+
+    @property
+    def user_web(self) -> bool:
+        """The user's Procfile says how to run the web process (so launchpack generates none)."""
+        return bool(self.procfile and self.procfile.get("web"))
+
+    @property
+    def serves_wsgi(self) -> bool:
+        """launchpack's generated web process runs a WSGI server."""
+        return self.kind in servers.WSGI_KINDS and not self.user_web
 
 
 def markers_present(app_dir: str) -> list[str]:
@@ -173,6 +193,47 @@ def wsgi_entry_point(app_dir: str, config: ConfigVars) -> str | None:
     return None
 
 
+def server_mode(config: ConfigVars) -> str:
+    mode = (config.get("LAUNCHPACK_SERVER_MODE") or "auto").strip().lower() or "auto"
+    if mode not in servers.MODES:
+        raise errors.UnknownServerMode(mode=mode)
+    return mode
+
+
+def server_args(app_dir: str) -> str:
+    """.launchpack/server_args as shell words (comments and line breaks dropped). Kept as the
+    user wrote them, so that $VARIABLES in them are expanded where the app runs."""
+    path = os.path.join(app_dir, SERVER_ARGS)
+    if not os.path.isfile(path):
+        return ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line.strip() for line in handle]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigFileUnreadable(path=SERVER_ARGS, reason=str(exc)) from None
+    text = " ".join(line for line in lines if line and not line.startswith("#"))
+    try:
+        shlex.split(text)
+    except ValueError as exc:
+        raise errors.ServerArgsInvalid(path=SERVER_ARGS, reason=str(exc)) from None
+    return text
+
+
+def app_kind(app_dir: str, project: django.DjangoProject | None, wsgi_app: str | None) -> str | None:
+    """The app type, by precedence: app.sh, app.py, paste.ini, Django, wsgi.py."""
+    if os.path.isfile(os.path.join(app_dir, "app.sh")):
+        return "shell"
+    if os.path.isfile(os.path.join(app_dir, "app.py")):
+        return "python"
+    if os.path.isfile(os.path.join(app_dir, PASTE_INI)):
+        return "paste"
+    if project:
+        return "django"
+    if wsgi_app:
+        return "wsgi"
+    return None
+
+
 def static_mapping(config: ConfigVars) -> StaticMapping | None:
     url = (config.get("LAUNCHPACK_STATIC_URL") or "").strip()
     root = (config.get("LAUNCHPACK_STATIC_ROOT") or "").strip()
@@ -194,15 +255,21 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
     dependencies = dependency_source(app_dir, metadata)
     procfile = read_procfile(app_dir)
     project = django.find_project(app_dir, config.get("DJANGO_SETTINGS_MODULE"))
-    wsgi_app = None if project else wsgi_entry_point(app_dir, config)
-    if project:
-        kind = "django"
-    elif wsgi_app:
-        kind = "wsgi"
-    elif procfile and procfile.get("web"):
-        kind = "procfile"
-    else:
-        raise errors.NoWebProcess()
+    wsgi_app = wsgi_entry_point(app_dir, config)
+    kind = app_kind(app_dir, project, wsgi_app)
+    user_web = bool(procfile and procfile.get("web"))
+    mode = server_mode(config)
+    if kind is None:
+        if user_web:
+            kind = "procfile"
+        elif mode == "minimal":  # the server's own config file names the app
+            kind = "wsgi"
+        else:
+            raise errors.NoWebProcess()
+    if kind == "shell" and not user_web and not os.access(os.path.join(app_dir, "app.sh"), os.X_OK):
+        raise errors.AppShNotExecutable()
+    if kind == "django" and not (config.get("LAUNCHPACK_WSGI_APP") or "").strip():
+        wsgi_app = None  # from WSGI_APPLICATION, which only Django itself can tell (at build time)
     hooks = {
         name: path
         for name, path in {**BUILD_HOOKS, **RUN_HOOKS}.items()
@@ -216,9 +283,12 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
         dependencies=dependencies,
         kind=kind,
         django=project,
-        wsgi_app=wsgi_app,
-        static=None if project else static_mapping(config),
+        wsgi_app=wsgi_app if kind in ("django", "wsgi") else None,
+        static=None if kind == "django" else static_mapping(config),
         hooks=hooks,
         procfile=procfile,
         pyproject=metadata,
+        server_request=server_choice.read_request(app_dir, config),
+        server_mode=mode,
+        server_args=server_args(app_dir),
     )

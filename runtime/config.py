@@ -39,6 +39,8 @@ DENIED = frozenset(
     }
 )
 
+# launchpack's own settings whose names match SECRET_NAME but which are never credentials.
+NOT_SECRET = frozenset({"LAUNCHPACK_STATIC_URL"})
 VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Values of these are hidden from build output even if a tool echoes them.
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|AUTH|_URL$|^DATABASE|PRIVATE", re.I)
@@ -59,7 +61,9 @@ class ConfigVars:
 
     def secrets(self) -> list[str]:
         """Values to hide from output: anything that looks like a credential, and long values."""
-        return [v for k, v in self.values.items() if v and (SECRET_NAME.search(k) and len(v) >= 4)]
+        return [
+            v for k, v in self.values.items() if v and k not in NOT_SECRET and SECRET_NAME.search(k) and len(v) >= 4
+        ]
 
     def with_overrides(self, **extra: str) -> ConfigVars:
         return ConfigVars({**self.values, **extra}, self.denied)

@@ -261,7 +261,7 @@ class ProcfileInvalid(LaunchpackError):
 
 class NoWebProcess(LaunchpackError):
     title = "launchpack cannot tell how to start your app"
-    detail = "Found no manage.py with a settings module, no wsgi.py and no Procfile with a 'web:' line."
+    detail = "Found no app.sh, app.py, paste.ini, manage.py, wsgi.py, and no Procfile with a 'web:' line."
     fix = (
         "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable,\n"
         "or add a Procfile with a 'web:' line."
@@ -334,3 +334,58 @@ class LaunchpackHomeUnusable(LaunchpackError):
     title = "launchpack cannot write to {path}"
     detail = "{reason}"
     fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"
+# --- web server --------------------------------------------------------------------------
+
+
+class AppShNotExecutable(LaunchpackError):
+    title = "app.sh is not executable"
+    detail = "launchpack starts your app by running app.sh, so it must be executable."
+    fix = (
+        "Make it executable and commit that: chmod +x app.sh && git update-index --chmod=+x app.sh\n"
+        "(it also needs a '#!' line such as #!/bin/bash, and must `exec` your server so that it gets SIGTERM)."
+    )
+
+
+class UnknownServer(LaunchpackError):
+    title = "Unknown web server '{name}'"
+    detail = "{source} asks for '{name}'."
+    fix = "Use one of: {valid}."
+
+
+class ServerFileInvalid(LaunchpackError):
+    title = "{path} must contain one word, the web server's name"
+    detail = "It contains: {found}"
+    fix = "Write one of: {valid}."
+
+
+class UnknownServerMode(LaunchpackError):
+    title = "Unknown LAUNCHPACK_SERVER_MODE '{mode}'"
+    fix = (
+        "Use 'auto' (launchpack configures the server) or 'minimal' (only the port and logging;\n"
+        "you configure the rest in the server's own config file or .launchpack/server_args)."
+    )
+
+
+class ServerArgsInvalid(LaunchpackError):
+    title = "{path} cannot be split into arguments"
+    detail = "{reason}"
+    fix = "It holds extra command-line arguments for the web server, quoted as in a shell, e.g. --timeout 60."
+
+
+class ModWsgiUnavailable(LaunchpackError):
+    title = "mod_wsgi cannot be built on this stack"
+    detail = "{source} asks for mod_wsgi, which needs {problem}."
+    fix = (
+        "Use a stack with Apache's development files (apache2-dev), add mod_wsgi-httpd to your\n"
+        "requirements (it bundles Apache), or choose another server: LAUNCHPACK_SERVER=gunicorn."
+    )
+
+
+class EntryPointImportFailed(LaunchpackError):
+    title = "Your app's WSGI entry point {target} could not be loaded"
+    detail = "{error}"
+    fix = (
+        "Fix the error{where}. The build imports the entry point once, with your config vars set,\n"
+        "so that this fails here rather than on the first request after the deploy. If it can only\n"
+        "be imported where the app runs, set the config var LAUNCHPACK_SKIP_IMPORT_CHECK=1."
+    )

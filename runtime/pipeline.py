@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import procfile_gen
 from runtime import (
     appinfo,
+    entry_check,
     envcache,
     errors,
     hooks,
@@ -24,6 +25,7 @@ from runtime import (
     python_version,
     pythonenv,
     runtime_files,
+    server_choice,
     servers,
 )
 from runtime.appinfo import BUILD_HOOKS, AppInfo
@@ -107,12 +109,11 @@ def dependency_files(info: AppInfo) -> list[str]:
 def environment_key(info: AppInfo, interpreter, config: ConfigVars) -> dict[str, str]:
     """The reuse key of the app's environment (see envcache.reuse_key)."""
     plan = installers.plan(info, config)
-    server = servers.get(info.server)
     return envcache.reuse_key(
         interpreter.description,
         plan.label,
         dependency_files(info),
-        server.REQUIREMENTS.values(),
+        servers.requirements(info.kind, info.server, info.serves_wsgi).values(),
         app_dir=info.app_dir,
         source=info.dependencies.kind,
         server=info.server,
@@ -124,7 +125,7 @@ def install_dependencies(
 ) -> None:
     plan = installers.plan(info, config)
     with out.step(f"Installing dependencies ({info.dependencies.label}) with {plan.label}"):
-        needed = servers.get(info.server).REQUIREMENTS
+        needed = servers.requirements(info.kind, info.server, info.serves_wsgi)
         installers.install(plan, info, interpreter, layout, env, out, list(needed.values()))
         installers.add_missing(plan, needed, interpreter, layout, env, out)
 
@@ -169,6 +170,45 @@ def app_relative(path: str | None, layout: Layout) -> str | None:
     return path
 
 
+def decide_server(info: AppInfo, platform_env: Mapping[str, str], out: Output) -> AppInfo:
+    """Which WSGI server the web process runs (see runtime/server_choice.py)."""
+    if not info.serves_wsgi:
+        return info
+    problem = None
+    if info.server_request.name in (server_choice.AUTO, "mod_wsgi"):
+        bundled = server_choice.wants_bundled_apache(info.app_dir, info.dependencies.files)
+        problem = server_choice.mod_wsgi_problem(platform_env.get("PATH") or os.defpath, bundled)
+    choice = server_choice.decide(info.server_request, problem)
+    out.header("Web server: " + choice.message)
+    if choice.fell_back:
+        out.warn(
+            f"Using {choice.server} instead of mod_wsgi. To get mod_wsgi, build on a stack with apache2-dev;\n"
+            f"to silence this, set LAUNCHPACK_SERVER={choice.server}."
+        )
+    return dataclasses.replace(info, server=choice.server)
+
+
+def web_app(info: AppInfo, layout: Layout, wsgi_app: str | None, static_url, static_root, serve_static) -> WebApp:
+    return WebApp(
+        wsgi_app,
+        static_url,
+        app_relative(static_root, layout),
+        # A STATIC_URL on another host (a CDN) is not ours to serve.
+        serve_static=bool(serve_static and static_root and static_url and static_url.startswith("/"))
+        and not static_url.startswith("//"),
+        paste_ini=appinfo.PASTE_INI if info.kind == "paste" else None,
+        mode=info.server_mode,
+        server_args=info.server_args,
+    )
+
+
+def static_serving(info: AppInfo, web: WebApp | None) -> str | None:
+    """Who serves the static files: "server" (Apache, uWSGI), "whitenoise" (launchpack_wsgi)."""
+    if web is None or not web.has_static or web.minimal:
+        return None
+    return "server" if servers.get(info.server).SERVES_STATIC else "whitenoise"
+
+
 def framework_steps(
     info: AppInfo,
     layout: Layout,
@@ -185,7 +225,10 @@ def framework_steps(
             else:
                 result = django_cached.build(info.django, layout, config, env, out, env_key)
         env["DJANGO_SETTINGS_MODULE"] = result.settings_module
-        web = WebApp(result.wsgi_app, result.static_url, result.static_root, whitenoise=result.serve_static)
+        web = None
+        if info.kind == "django":
+            target = info.wsgi_app or result.wsgi_app
+            web = web_app(info, layout, target, result.static_url, result.static_root, result.serve_static)
         launch = {
             "django": {
                 "settings_module": info.django.settings,
@@ -198,11 +241,25 @@ def framework_steps(
             else None,
         }
         return web, launch, {"DJANGO_SETTINGS_MODULE": result.settings_module}
-    if info.wsgi_app:
+    if info.kind in ("wsgi", "paste"):
         static = info.static
-        web = WebApp(info.wsgi_app, static.url if static else None, static.root if static else None, bool(static))
+        web = web_app(info, layout, info.wsgi_app, static and static.url, static and static.root, bool(static))
         return web, {"static": {"url": static.url, "root": static.root} if static else None}, {}
     return None, {"static": None}, {}
+
+
+def check_entry_point(
+    info: AppInfo, web: WebApp | None, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
+) -> None:
+    """Import the WSGI entry point once, so that an app that cannot start fails its build."""
+    if web is None or not info.serves_wsgi or not (web.wsgi_app or web.paste_ini):
+        return
+    if config.flag("LAUNCHPACK_SKIP_IMPORT_CHECK"):
+        out.header("Not importing the WSGI entry point: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
+        return
+    target = web.paste_ini or web.wsgi_app
+    with out.step(f"Importing the WSGI entry point {target}"):
+        entry_check.check(web, layout, env)
 
 
 def build(
@@ -213,6 +270,7 @@ def build(
     store: envcache.EnvStore | None = None,
 ) -> BuildResult:
     info = appinfo.inspect_app(layout.app_dir, config)
+    info = decide_server(info, platform_env, out)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
             hooks.check_runnable(info.app_dir, info.hooks[name])
@@ -244,15 +302,19 @@ def build(
     run_build_hook("build", info, env, out)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
     run_build_hook("post_compile", info, env, out)
+    check_entry_point(info, web, layout, config, env, out)
 
     generated = processes.generate(info, web, layout.env_prefix())
     launch = {
         "version": 1,
         "python": interpreter.version_text,
         "kind": info.kind,
-        "server": info.server if web else None,
+        "server": info.server if web and info.serves_wsgi else None,
+        "server_mode": info.server_mode,
+        "server_args": info.server_args,
         "wsgi_app": web.wsgi_app if web else None,
-        "serve_static": "whitenoise" if web and web.whitenoise else None,
+        "paste_ini": web.paste_ini if web else None,
+        "serve_static": static_serving(info, web),
         "processes": {p.name: p.command for p in generated},
         "user_procfile": info.procfile.as_dict() if info.procfile else None,
         **launch_facts,

@@ -11,7 +11,13 @@ import procfile_gen
 from runtime.layout import Layout
 
 SLUG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slug")
-RUNTIME_MODULES = ("launchpack_env.py", "launchpack_wsgi.py")
+RUNTIME_MODULES = (
+    "launchpack_env.py",
+    "launchpack_wsgi.py",
+    "launchpack_graceful.py",
+    "launchpack_waitress.py",
+    "launchpack_mod_wsgi.conf",
+)
 
 
 def write_env_script(layout: Layout, exports: dict[str, str]) -> None:

@@ -48,7 +48,8 @@ def compile(build_dir: str, cache_dir: str, env_dir: str | None) -> int:
             out.info("launchpack's defaults also apply for: " + ", ".join(missing) + " (via bin/release)")
     elif result.processes:
         launch = result.launch
-        detail = f"web serves {launch['wsgi_app']} with {launch['server']}" if launch.get("server") else "process types"
+        served = launch.get("wsgi_app") or launch.get("paste_ini")
+        detail = f"web serves {served} with {launch['server']}" if launch.get("server") and served else "process types"
         runtime_files.write_procfile(where.app_dir, result.processes, detail)
         out.header("Generated a Procfile: " + ", ".join(p.name for p in result.processes))
         for process in result.processes:

@@ -45,7 +45,10 @@ def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Map
     fresh = tempfile.mkdtemp(prefix=".tmp-", dir=wheelhouse)
     try:
         # pip wheel runs on the tools env's interpreter: the same Python version as the app's env.
-        wheel = _pip(tools_venv) + ["--no-cache-dir", "wheel", "--progress-bar", "off", "--wheel-dir", fresh]
+        # --use-pep517: a legacy setup.py sdist (mod_wsgi, uWSGI) is built in an isolated
+        # environment that has `wheel`, which the tools env lacks.
+        wheel = _pip(tools_venv) + ["--no-cache-dir", "wheel", "--use-pep517", "--progress-bar", "off"]
+        wheel += ["--wheel-dir", fresh]
         code, _ = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
         if code != 0:
             return code

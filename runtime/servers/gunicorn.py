@@ -1,23 +1,35 @@
-"""gunicorn: pre-fork workers, static files through WhiteNoise (gunicorn cannot serve them)."""
+"""gunicorn: pre-fork workers with threads; static files through WhiteNoise (gunicorn serves none).
+
+SIGTERM is gunicorn's own graceful stop: workers finish in-flight requests within
+--graceful-timeout. --reload restarts workers when the app's code changes.
+"""
 
 from __future__ import annotations
 
-from runtime.servers import WebApp
+from runtime.servers import GRACE_SECONDS, WebApp, join
 
 NAME = "gunicorn"
 REQUIREMENTS = {"gunicorn": "gunicorn", "whitenoise": "whitenoise"}
+SERVES_STATIC = False
 
 
 def web_command(web: WebApp) -> str:
-    return " ".join(
+    platform = [
+        "exec gunicorn",
+        '--bind "0.0.0.0:$PORT"',
+        "--access-logfile - --error-logfile -",
+        "${LAUNCHPACK_RELOAD:+--reload}",
+    ]
+    if web.minimal:  # gunicorn.conf.py (read from the app dir) and server_args say the rest
+        return join([*platform, web.server_args])
+    return join(
         [
-            "exec gunicorn",
-            '--bind "0.0.0.0:$PORT"',
+            *platform,
             '--workers "$WEB_CONCURRENCY"',
             '--threads "$LAUNCHPACK_THREADS"',
-            # Heroku sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before.
-            "--graceful-timeout 25",
-            "--access-logfile - --error-logfile -",
-            web.entry_point,
+            f"--graceful-timeout {GRACE_SECONDS}",
+            web.server_args,
+            web.entry_point(SERVES_STATIC),
         ]
     )
+

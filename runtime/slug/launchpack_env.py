@@ -1,18 +1,28 @@
-"""Start-time defaults for how many processes and threads the web server runs.
+"""Start-time settings of the web server: how many processes and threads, reload, mod_wsgi.
 
 Copied into every built app and run when a process starts (not at build time), because the
-limits that matter are those of the container the app runs in, which the build cannot know.
+limits that matter are those of the container the app runs in, which the build cannot know,
+and because config vars such as LAUNCHPACK_RELOAD or MOD_WSGI_* may change without a rebuild.
 
     cpus   = the cgroup CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded
              up; without a quota, the CPUs this process may run on
     memory = the cgroup memory limit (v2 memory.max, v1 memory.limit_in_bytes); without a
              limit, the machine's MemTotal
-    WEB_CONCURRENCY    = max(1, min(2 * cpus + 1, memory_mib // 256, 16))
-    LAUNCHPACK_THREADS = 4
+    WEB_CONCURRENCY    = max(1, min(cpus + 1, memory_mib // 256, 16))
+    LAUNCHPACK_THREADS = 2
 
-Each process of a typical Django app needs well under 256 MiB, and 2 * cpus + 1 processes keep
-every CPU busy while some processes wait on I/O (gunicorn's documented rule of thumb). A value
-the user sets for either variable always wins.
+Each process of a typical Django app needs well under 256 MiB. cpus + 1 processes of 2 threads
+keep every CPU busy while some requests wait on I/O, without the context switching of more: on
+2 CPUs, with the app and load of bench/serve_bench.py, 3 x 2 served 10-20 % more requests/s
+than 5 x 4 (gunicorn's 2 * cpus + 1 rule with 4 threads) under mod_wsgi, and about as many
+under gunicorn. A value the user sets for either variable always wins.
+
+Besides those two it sets, for the generated server commands:
+    LAUNCHPACK_RELOAD          "1" when LAUNCHPACK_RELOAD or MOD_WSGI_RELOAD_ON_CHANGES is on, else ""
+    LAUNCHPACK_MOD_WSGI_ARGS   mod_wsgi-express options from the MOD_WSGI_* variables (the access
+                               log only with MOD_WSGI_ACCESS_LOG=1), the mode (embedded, or
+                               daemon with --reload-on-changes when reloading or when
+                               MOD_WSGI_EMBEDDED_MODE=0), --user/--group when run as root
 
 Standard library only; runs on the app's Python. Usage:
     python launchpack_env.py sh      export lines for the variables the user has not set
@@ -25,13 +35,101 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shlex
 import sys
 
 MIB = 1024 * 1024
 PER_PROCESS_MIB = 256
 MAX_PROCESSES = 16
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge page-aligned number
+
+
+# MOD_WSGI_<NAME>=value -> --<name> value (warpdrive's variables; PROCESSES and THREADS are
+# read by the command itself, RELOAD_ON_CHANGES through LAUNCHPACK_RELOAD).
+MOD_WSGI_VALUES = (
+    "LOG_LEVEL", "MAX_CLIENTS", "INITIAL_WORKERS", "MINIMUM_SPARE_WORKERS", "MAXIMUM_SPARE_WORKERS",
+    "LIMIT_REQUEST_BODY", "MAXIMUM_REQUESTS", "INACTIVITY_TIMEOUT", "REQUEST_TIMEOUT", "CONNECT_TIMEOUT",
+    "SOCKET_TIMEOUT", "QUEUE_TIMEOUT", "HEADER_TIMEOUT", "HEADER_MAX_TIMEOUT", "HEADER_MIN_RATE",
+    "BODY_TIMEOUT", "BODY_MAX_TIMEOUT", "BODY_MIN_RATE", "SERVER_BACKLOG", "DAEMON_BACKLOG", "SERVER_MPM",
+    "WORKING_DIRECTORY",
+)  # fmt: skip
+MOD_WSGI_FLAGS = {"SERVER_STATUS": ("--server-status",), "ENABLE_DEBUGGER": ("--debug-mode", "--enable-debugger")}
+# Values are spliced into the command unquoted (as separate words), so only plain ones pass.
+PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
+OFF = ("", "0", "false", "no", "off")
+
+
+def flag(environ: dict[str, str], name: str) -> bool:
+    return (environ.get(name) or "").strip().lower() not in OFF
+
+
+def reload_requested(environ: dict[str, str]) -> bool:
+    return flag(environ, "LAUNCHPACK_RELOAD") or flag(environ, "MOD_WSGI_RELOAD_ON_CHANGES")
+
+
+def unprivileged_account(app_dir: str) -> tuple[str, str] | None:
+    """(user, group) for Apache's children when started as root: the app dir's owner if that
+    is not root (it can read the app), else nobody."""
+    import grp
+    import pwd
+
+    try:
+        owner = os.stat(app_dir).st_uid
+        entry = pwd.getpwuid(owner) if owner != 0 else pwd.getpwnam("nobody")
+        return entry.pw_name, grp.getgrgid(entry.pw_gid).gr_name
+    except (KeyError, OSError):
+        return None
+
+
+def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -> list[str]:
+    warn = warn or (lambda message: sys.stderr.write(f"launchpack: {message}\n"))
+    args: list[str] = []
+    # Off unless asked for, as in warpdrive: the platform's router logs every request already, and
+    # Apache's log through a pipe costs about a tenth of the requests/s of a small view.
+    if flag(environ, "MOD_WSGI_ACCESS_LOG"):
+        args.append("--access-log")
+    # Embedded mode runs the app in Apache's own processes: no hop through a socket to a daemon
+    # process (with it, `make bench` measured a third fewer requests/s on 2 CPUs). Only daemon
+    # processes can restart on code changes, so reloading uses daemon mode.
+    if reload_requested(environ):
+        args.append("--reload-on-changes")
+    elif (environ.get("MOD_WSGI_EMBEDDED_MODE") or "1").strip().lower() not in OFF:
+        args.append("--embedded-mode")
+    for name, options in MOD_WSGI_FLAGS.items():
+        if flag(environ, "MOD_WSGI_" + name):
+            args.extend(options)
+    for name in MOD_WSGI_VALUES:
+        value = (environ.get("MOD_WSGI_" + name) or "").strip()
+        if not value:
+            continue
+        if not PLAIN_VALUE.match(value):
+            warn(f"ignoring MOD_WSGI_{name}={value!r}: only letters, digits and ._:/@+- are allowed")
+            continue
+        args += ["--" + name.lower().replace("_", "-"), value]
+    if (os.geteuid() if euid is None else euid) == 0:
+        user, group = (environ.get("MOD_WSGI_USER") or "").strip(), (environ.get("MOD_WSGI_GROUP") or "").strip()
+        if not user:
+            account = unprivileged_account(environ.get("LAUNCHPACK_APP_DIR") or os.getcwd())
+            if account is None:
+                warn(
+                    "running as root, and there is no unprivileged user for Apache's processes:"
+                    " set MOD_WSGI_USER and MOD_WSGI_GROUP to one (Apache refuses to serve as root)"
+                )
+            else:
+                user, group = account[0], group or account[1]
+        if user:
+            args += ["--user", user, "--group", group or user]
+    return args
+
+
+def server_settings(environ: dict[str, str]) -> dict[str, str]:
+    """What the generated server commands read besides the concurrency."""
+    return {
+        "LAUNCHPACK_RELOAD": "1" if reload_requested(environ) else "",
+        "LAUNCHPACK_MOD_WSGI_ARGS": " ".join(mod_wsgi_args(environ)),
+    }
 
 
 def _read(path: str) -> str | None:
@@ -102,7 +200,7 @@ def cpu_limit(root: str = "/sys/fs/cgroup", available: int | None = None) -> tup
 
 def recommend(cpus: int, memory_bytes: int) -> dict[str, int]:
     by_memory = max(1, memory_bytes // (PER_PROCESS_MIB * MIB))
-    processes = max(1, min(2 * cpus + 1, by_memory, MAX_PROCESSES))
+    processes = max(1, min(cpus + 1, by_memory, MAX_PROCESSES))
     return {"WEB_CONCURRENCY": processes, "LAUNCHPACK_THREADS": DEFAULT_THREADS}
 
 
@@ -135,15 +233,16 @@ def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else "sh"
     result = compute()
     new = {k: v for k, v in result["values"].items() if k not in result["set_by_user"]}
+    settings = server_settings(dict(os.environ))
     if mode == "json":
-        print(json.dumps(result, indent=2))
+        print(json.dumps({**result, "server": settings}, indent=2))
     elif mode == "execd":
         with os.fdopen(3, "w") as fd3:
-            for name, value in new.items():
-                fd3.write(f'{name} = "{value}"\n')
+            for name, value in {**new, **settings}.items():
+                fd3.write(f"{name} = {json.dumps(value)}\n")
     else:
-        for name, value in new.items():
-            print(f"export {name}={value}")
+        for name, value in {**new, **settings}.items():
+            print(f"export {name}={shlex.quote(value)}")
     if new and _is_web():
         sys.stderr.write(
             "launchpack: {cpus} CPU(s) ({cpu_source}), {memory_mib} MiB ({memory_source}): ".format(**result)

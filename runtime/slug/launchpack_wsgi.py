@@ -1,8 +1,10 @@
 """The WSGI callable launchpack's generated web process serves.
 
 It is the app's own callable (recorded at build time in launch.json, next to this module's
-directory), wrapped in WhiteNoise when the app has static files and the server cannot serve
-them itself (gunicorn, waitress). The user's code is never edited: this module imports it.
+directory) or the app a paste.ini describes (loaded with PasteDeploy's loadapp, as gunicorn,
+uWSGI and waitress have no paste.ini support of their own that we use), wrapped in WhiteNoise
+when the app has static files and the server cannot serve them itself (gunicorn, waitress).
+The user's code is never edited: this module imports it.
 
 An app that already serves its static files with WhiteNoise (the middleware, or a WhiteNoise
 instance as its callable) is not wrapped a second time.
@@ -32,6 +34,22 @@ def load_callable(target: str):
     for part in (attribute or "application").split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def load_paste(path: str):
+    """The app from a PasteDeploy config file, with its [loggers] configuration applied."""
+    import configparser
+    import logging.config
+
+    from paste.deploy import loadapp
+
+    path = os.path.abspath(path)
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    if parser.has_section("loggers"):
+        defaults = {"here": os.path.dirname(path), "__file__": path}
+        logging.config.fileConfig(path, defaults, disable_existing_loggers=False)
+    return loadapp("config:" + path)
 
 
 def _log(message: str) -> None:
@@ -70,7 +88,11 @@ def wrap_static(application, url: str, root: str):
 
 def build_application():
     launch = load_launch()
-    application = load_callable(launch["wsgi_app"])
+    if launch.get("paste_ini"):
+        app_dir = os.environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
+        application = load_paste(os.path.join(app_dir, launch["paste_ini"]))
+    else:
+        application = load_callable(launch["wsgi_app"])
     static = launch.get("static") or {}
     if launch.get("serve_static") != "whitenoise":
         return application

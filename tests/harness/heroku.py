@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -91,8 +92,10 @@ def free_port() -> int:
 
 
 def as_user(user: str, env: dict[str, str], command: list[str]) -> list[str]:
-    uid, gid = ids(user)
     env_args = [f"{k}={v}" for k, v in env.items()]
+    if user == "root":
+        return ["env", "-i", *env_args, *command]
+    uid, gid = ids(user)
     return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--", "env", "-i", *env_args, *command]
 
 
@@ -129,6 +132,9 @@ class Slug:
 class Heroku:
     buildpack: str
     created: list[str] = field(default_factory=list)
+    # A CACHE_DIR from an earlier build (its wheelhouse has the compiled web servers): new_cache()
+    # starts from a copy of it, as Heroku restores the previous build's cache. None: empty caches.
+    seed_cache: str | None = None
 
     def _mkdtemp(self, prefix: str, owner: str | None = BUILD_USER) -> str:
         path = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
@@ -139,7 +145,18 @@ class Heroku:
         return path
 
     def new_cache(self) -> str:
+        """A cache dir for a build: a copy of seed_cache when there is one, else empty."""
+        return self.copy_cache(self.seed_cache) if self.seed_cache else self.empty_cache()
+
+    def empty_cache(self) -> str:
+        """The cache dir of an app's very first build."""
         return self._mkdtemp("cache_")
+
+    def copy_cache(self, source: str) -> str:
+        cache = self._mkdtemp("cache_")
+        subprocess.run(["cp", "-a", source + "/.", cache], check=True)
+        chown_tree(cache, BUILD_USER)
+        return cache
 
     def bin(self, name: str) -> str:
         for candidate in (os.path.join(self.buildpack, "buildpack", "bin", name), os.path.join(self.buildpack, "bin", name)):
@@ -158,10 +175,22 @@ class Heroku:
     def build_env(self, home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {"PATH": STACK_PATH, "HOME": home, "STACK": "heroku-24", "PIP_CONFIG_FILE": "/dev/null", **(extra or {})}
 
-    def run_as_builder(self, args: list[str], timeout: int = 900, extra_env: dict[str, str] | None = None) -> Result:
+    def run_as_builder(
+        self,
+        args: list[str],
+        timeout: int = 900,
+        extra_env: dict[str, str] | None = None,
+        hide: tuple[str, ...] = (),
+    ) -> Result:
+        """Run as the build user. `hide`: stack files the build must not find (a stack that lacks
+        them), shadowed by /dev/null in a private mount namespace."""
         home = self._mkdtemp("home_")
+        command = as_user(BUILD_USER, self.build_env(home, extra_env), args)
+        if hide:
+            mounts = " && ".join(f"mount --bind /dev/null {shlex.quote(path)}" for path in hide if os.path.exists(path))
+            command = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", mounts + ' && exec "$@"', "sh", *command]
         completed = subprocess.run(
-            as_user(BUILD_USER, self.build_env(home, extra_env), args),
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -185,6 +214,7 @@ class Heroku:
         )
 
     def compile(self, build_dir: str, cache_dir: str, config: dict[str, str] | None = None, **kw) -> Result:
+        """bin/compile; keyword arguments go to run_as_builder (timeout, hide)."""
         env_dir = self._env_dir(config or {})
         return self.run_as_builder([self.bin("compile"), build_dir, cache_dir, env_dir], **kw)
 
@@ -197,15 +227,17 @@ class Heroku:
         config: dict[str, str] | None = None,
         cache_dir: str | None = None,
         extra_env: dict[str, str] | None = None,
+        **compile_kw,
     ) -> Slug:
         """detect + compile + release, then move the build dir away (as the slug compiler does).
 
-        extra_env: platform variables for bin/compile (e.g. another STACK), not config vars."""
+        extra_env: platform variables for bin/compile (e.g. another STACK), not config vars;
+        compile_kw: passed to run_as_builder (e.g. hide=...)."""
         build_dir = self.stage_app(app_source)
         detected = self.detect(build_dir)
         if detected.returncode != 0:
             return Slug("", Result(detected.returncode, detected.stdout + detected.stderr), "", build_dir)
-        compiled = self.compile(build_dir, cache_dir or self.new_cache(), config, extra_env=extra_env)
+        compiled = self.compile(build_dir, cache_dir or self.new_cache(), config, extra_env=extra_env, **compile_kw)
         if not compiled.ok:
             return Slug("", compiled, "", build_dir)
         released = self.release(build_dir)
@@ -221,7 +253,10 @@ class Heroku:
         assert not os.path.exists(build_dir)
         return Slug(slug, compiled, released.output, build_dir)
 
-    def start(self, slug: Slug, process: str = "web", config: dict[str, str] | None = None) -> Dyno:
+    def start(
+        self, slug: Slug, process: str = "web", config: dict[str, str] | None = None, user: str = DYNO_USER
+    ) -> Dyno:
+        """Start a process type. user="root" runs it as root instead (a container's default)."""
         command = slug.process_command(process)
         if command is None:
             raise AssertionError(f"no {process} process in the slug")
@@ -233,7 +268,7 @@ class Heroku:
         args = [
             "unshare", "--mount", "--propagation", "private", "--",
             "sh", "-c", 'mount --bind "$0" /app && ' + HIDE_STACK_PYTHON + ' && exec "$@"', slug.path,
-            *as_user(DYNO_USER, env, ["bash", "-c", boot, command]),
+            *as_user(user, env, ["bash", "-c", boot, command]),
         ]  # fmt: skip
         log = tempfile.NamedTemporaryFile("w+", prefix=f"dyno-{process}-", suffix=".log", delete=False)
         self.created.append(log.name)
@@ -255,11 +290,18 @@ class Heroku:
         return Result(completed.returncode, completed.stdout)
 
     def cleanup(self) -> None:
-        for path in reversed(self.created):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            elif os.path.exists(path):
-                os.unlink(path)
+        """Remove what the harness created. In the background: deleting a few gigabytes of slugs
+        and caches takes the better part of a minute on a busy disk, and nothing waits for it."""
+        paths = [path for path in reversed(self.created) if os.path.lexists(path)]
+        self.created.clear()
+        if paths:
+            subprocess.Popen(
+                ["rm", "-rf", "--", *paths],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
 
 @dataclass

@@ -35,7 +35,7 @@ def test_django_example_serves_welcome_page_and_styled_admin(heroku: Heroku, dja
         assert "STATIC_ROOT" not in handle.read()
     assert os.path.isfile(os.path.join(django_slug.path, ".launchpack-runtime", "static", "admin", "css", "base.css"))
 
-    with heroku.start(django_slug) as dyno:
+    with heroku.start(django_slug, config={"MOD_WSGI_ACCESS_LOG": "1"}) as dyno:  # mod_wsgi's is off by default
         dyno.wait_until_serving()
         home = dyno.get("/")
         assert home.status == 200
@@ -83,7 +83,7 @@ def test_plain_wsgi_app_with_static_files(heroku: Heroku):
     config = {"LAUNCHPACK_STATIC_URL": "/assets/", "LAUNCHPACK_STATIC_ROOT": "static"}
     slug = heroku.build(os.path.join(REPO, "tests", "fixtures", "wsgi_app"), config)
     assert slug.compile.ok, slug.compile.output
-    assert "launchpack_wsgi:application" in slug.process_command("web")
+    assert "--url-alias /assets/" in slug.process_command("web")  # mod_wsgi, the default, serves them
     with heroku.start(slug, config=config) as dyno:
         dyno.wait_until_serving()
         page = dyno.get("/hello")
@@ -94,14 +94,17 @@ def test_plain_wsgi_app_with_static_files(heroku: Heroku):
         assert dyno.terminate() < 30
 
 
-def test_rebuild_with_same_cache_downloads_nothing(heroku: Heroku):
-    cache = heroku.new_cache()
-    first = heroku.build(os.path.join(EXAMPLES, "django"), cache_dir=cache)
-    assert first.compile.ok, first.compile.output
-    assert "downloading django" in first.compile.output.lower()
+def test_rebuild_with_same_cache_downloads_nothing(heroku: Heroku, warm_caches):
+    # The app's first build (empty cache) downloads Django and compiles mod_wsgi, the default
+    # server (the session's warm cache is exactly such a first build); the next build does neither.
+    first = warm_caches["mod_wsgi"]
+    assert "downloading django" in first.first_build_output.lower()
+    assert "Building wheel for mod_wsgi" in first.first_build_output
+    cache = heroku.copy_cache(first.path)
     second = heroku.build(os.path.join(EXAMPLES, "django"), cache_dir=cache)
     assert second.compile.ok, second.compile.output
     assert "Downloading" not in second.compile.output
+    assert "Building wheel" not in second.compile.output
     assert "Reusing the app's Python environment: nothing it depends on changed" in second.compile.output
     with heroku.start(second) as dyno:
         dyno.wait_until_serving()
@@ -127,6 +130,8 @@ def test_changed_requirements_rebuild_the_environment_from_the_cache(heroku: Her
 def test_user_procfile_is_authoritative(heroku: Heroku, app_copy):
     app = app_copy("django")
     write(os.path.join(app, "Procfile"), "web: gunicorn --bind 0.0.0.0:$PORT mysite.wsgi\n")
+    with open(os.path.join(app, "requirements.txt"), "a") as handle:  # launchpack adds no server then
+        handle.write("gunicorn\n")
     slug = heroku.build(app)
     assert slug.compile.ok, slug.compile.output
     with open(os.path.join(slug.path, "Procfile")) as handle:

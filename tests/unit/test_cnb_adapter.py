@@ -192,7 +192,7 @@ def test_layer_env_gives_processes_what_env_sh_gives_them(tmp_path):
     assert {k: v for k, v in via_env_sh.items() if k not in shell_only} == {
         k: v for k, v in via_layers.items() if k != "LD_LIBRARY_PATH"  # the launcher adds the venv's lib/
     }
-    assert via_layers["WEB_CONCURRENCY"].isdigit() and via_layers["LAUNCHPACK_THREADS"] == "4"
+    assert via_layers["WEB_CONCURRENCY"].isdigit() and via_layers["LAUNCHPACK_THREADS"] == "2"
 
 
 # --- detect --------------------------------------------------------------------------------

@@ -120,7 +120,9 @@ def test_explain_a_wsgi_app_without_building_it(tmp_path):
     assert found["hooks"] == {
         "deploy": {"path": ".launchpack/action_hooks/deploy", "runs": "by launchpack start, before the server starts"}
     }
-    assert found["processes"]["generated"]["web"].startswith(". /h/envs/app/runtime/env.sh && exec gunicorn ")
+    web = found["processes"]["generated"]["web"]
+    assert web.startswith(". /h/envs/app/runtime/env.sh && exec "), web
+    assert "mod_wsgi-express start-server" in web and '--url-alias /assets/ "$LAUNCHPACK_APP_DIR/static/"' in web
     assert found["processes"]["generated"]["web"].endswith(" launchpack_wsgi:application")  # static: WhiteNoise
     titles = [title for title, _ in explain.render(found)]
     assert "Python 3.11.2" in titles and "Entry point: wsgi:application" in titles

@@ -54,16 +54,16 @@ def test_cgroup_v1_no_limit(tmp_path):
 
 @pytest.mark.parametrize(
     "cpus, memory_mib, processes",
-    [(1, 512, 2), (2, 512, 2), (2, 8192, 5), (1, 128, 1), (64, 1 << 20, 16), (4, 1024, 4)],
+    [(1, 512, 2), (2, 512, 2), (2, 8192, 3), (1, 128, 1), (64, 1 << 20, 16), (4, 1024, 4), (4, 8192, 5)],
 )
 def test_recommendation_formula(cpus, memory_mib, processes):
-    assert env.recommend(cpus, memory_mib * MIB) == {"WEB_CONCURRENCY": processes, "LAUNCHPACK_THREADS": 4}
+    assert env.recommend(cpus, memory_mib * MIB) == {"WEB_CONCURRENCY": processes, "LAUNCHPACK_THREADS": 2}
 
 
 def test_user_values_win(tmp_path):
     root = tree(tmp_path, {"cgroup.controllers": "", "memory.max": str(512 * MIB), "cpu.max": "100000 100000"})
     result = env.compute({"WEB_CONCURRENCY": "7"}, root=root)
-    assert result["values"] == {"WEB_CONCURRENCY": "7", "LAUNCHPACK_THREADS": "4"}
+    assert result["values"] == {"WEB_CONCURRENCY": "7", "LAUNCHPACK_THREADS": "2"}
     assert result["set_by_user"] == ["WEB_CONCURRENCY"]
 
 
@@ -73,7 +73,7 @@ def test_sh_output_only_sets_what_the_user_did_not(monkeypatch, capsys):
     monkeypatch.delenv("DYNO", raising=False)
     monkeypatch.delenv("HONCHO_PROCESS_NAME", raising=False)
     env.main(["launchpack_env.py", "sh"])
-    lines = capsys.readouterr().out.splitlines()
+    lines = [line for line in capsys.readouterr().out.splitlines() if "_THREADS" in line or "CONCURRENCY" in line]
     assert len(lines) == 1 and lines[0].startswith("export WEB_CONCURRENCY=")
 
 
@@ -89,4 +89,32 @@ def test_execd_writes_toml_to_fd3():
     subprocess.run([sys.executable, "-c", code, str(write), script], check=True, pass_fds=(write,), env=child_env)
     os.close(write)
     text = os.read(read, 4096).decode()
-    assert 'LAUNCHPACK_THREADS = "4"' in text and "WEB_CONCURRENCY = " in text
+    assert 'LAUNCHPACK_THREADS = "2"' in text and "WEB_CONCURRENCY = " in text
+
+
+def test_reload_switches():
+    assert env.server_settings({"LAUNCHPACK_RELOAD": "1"})["LAUNCHPACK_RELOAD"] == "1"
+    assert env.server_settings({"MOD_WSGI_RELOAD_ON_CHANGES": "true"})["LAUNCHPACK_RELOAD"] == "1"
+    assert env.server_settings({"LAUNCHPACK_RELOAD": "0"})["LAUNCHPACK_RELOAD"] == ""
+
+
+def test_mod_wsgi_variables_become_options():
+    warnings = []
+    args = env.mod_wsgi_args(
+        {"MOD_WSGI_MAXIMUM_REQUESTS": "500", "MOD_WSGI_SERVER_STATUS": "1",
+         "MOD_WSGI_LOG_LEVEL": "info; rm -rf /", "MOD_WSGI_RELOAD_ON_CHANGES": "1"},
+        euid=1000,
+        warn=warnings.append,
+    )  # fmt: skip
+    assert args == ["--reload-on-changes", "--server-status", "--maximum-requests", "500"]
+    assert "MOD_WSGI_LOG_LEVEL" in warnings[0]
+    assert env.mod_wsgi_args({}, euid=1000) == ["--embedded-mode"]
+    assert env.mod_wsgi_args({"MOD_WSGI_EMBEDDED_MODE": "0", "MOD_WSGI_ACCESS_LOG": "1"}, euid=1000) == ["--access-log"]
+
+
+def test_mod_wsgi_as_root_runs_apache_processes_as_the_app_owner(tmp_path):
+    os.chown(tmp_path, 65534, 65534)
+    args = env.mod_wsgi_args({"LAUNCHPACK_APP_DIR": str(tmp_path)}, euid=0)
+    assert args[args.index("--user") + 1] == "nobody"
+    explicit = env.mod_wsgi_args({"MOD_WSGI_USER": "www-data", "MOD_WSGI_GROUP": "www-data"}, euid=0)
+    assert explicit[-4:] == ["--user", "www-data", "--group", "www-data"]
