@@ -123,7 +123,8 @@ def test_explain_a_wsgi_app_without_building_it(tmp_path):
     web = found["processes"]["generated"]["web"]
     assert web.startswith(". /h/envs/app/runtime/env.sh && exec "), web
     assert "mod_wsgi-express start-server" in web and '--url-alias /assets/ "$LAUNCHPACK_APP_DIR/static/"' in web
-    assert found["processes"]["generated"]["web"].endswith(" launchpack_wsgi:application")  # static: WhiteNoise
+    # mod_wsgi serves the static files itself (Apache), so the app is not wrapped in WhiteNoise.
+    assert "launchpack_wsgi" not in web
     titles = [title for title, _ in explain.render(found)]
     assert "Python 3.11.2" in titles and "Entry point: wsgi:application" in titles
 
