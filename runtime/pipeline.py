@@ -268,8 +268,12 @@ def build(
     platform_env: Mapping[str, str],
     out: Output,
     store: envcache.EnvStore | None = None,
+    server_request: server_choice.ServerRequest | None = None,
 ) -> BuildResult:
+    """server_request: an adapter's own choice of server, over the app's (`launchpack start --server`)."""
     info = appinfo.inspect_app(layout.app_dir, config)
+    if server_request is not None:
+        info = dataclasses.replace(info, server_request=server_request)
     info = decide_server(info, platform_env, out)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:

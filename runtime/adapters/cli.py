@@ -38,6 +38,7 @@ from runtime import (
     python_version,
     pythonenv,
     runtime_files,
+    server_choice,
     servers,
 )
 from runtime.adapters import explain as explaining
@@ -175,8 +176,11 @@ def run_build(project: Project, overrides: Mapping[str, str], out: Output) -> pi
     where = project.layout
     local_project.write_record(project)
     with build_lock(project, out):
+        # --server names the server for this run over the app's .launchpack/server and config var.
+        server = overrides.get("LAUNCHPACK_SERVER")
+        request = server_choice.ServerRequest(server, "launchpack start --server") if server else None
         result = pipeline.build(
-            where, local_config(os.environ, dotenv, overrides), os.environ, out, envcache.InPlaceStore()
+            where, local_config(os.environ, dotenv, overrides), os.environ, out, envcache.InPlaceStore(), request
         )
         launch = result.launch
         detail = f"web serves {launch['wsgi_app']} with {launch['server']}" if launch.get("server") else "process types"

@@ -83,6 +83,50 @@ def unprivileged_account(app_dir: str) -> tuple[str, str] | None:
         return None
 
 
+def primary_group(user: str) -> str | None:
+    """The name of an account's own group (Debian's nobody is in nogroup, not "nobody")."""
+    import grp
+    import pwd
+
+    try:
+        return grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+    except KeyError:
+        return None
+
+
+def unreadable_for(path: str, user: str) -> str | None:
+    """The first directory on the way to path that `user` cannot enter (or path itself if it
+    cannot read it), from the permission bits; None when the account can read path."""
+    import grp
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return None  # a numeric or unknown account: Apache will say
+    groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    current = os.path.abspath(path)
+    chain = [current]
+    while os.path.dirname(current) != current:
+        current = os.path.dirname(current)
+        chain.append(current)
+    for directory in reversed(chain):
+        try:
+            info = os.stat(directory)
+        except OSError:
+            return directory
+        if info.st_uid == entry.pw_uid:
+            bits = (info.st_mode >> 6) & 7
+        elif info.st_gid in groups:
+            bits = (info.st_mode >> 3) & 7
+        else:
+            bits = info.st_mode & 7
+        needed = 5 if directory == chain[0] else 1  # read+enter the target, enter the rest
+        if bits & needed != needed:
+            return directory
+    return None
+
+
 def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -> list[str]:
     warn = warn or (lambda message: sys.stderr.write(f"launchpack: {message}\n"))
     args: list[str] = []
@@ -119,8 +163,22 @@ def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -
                 )
             else:
                 user, group = account[0], group or account[1]
+        if user and not group:
+            group = primary_group(user) or user
         if user:
-            args += ["--user", user, "--group", group or user]
+            args += ["--user", user, "--group", group]
+            # Apache's processes (daemon mode: Python itself) run as that account, which must
+            # reach the app and its environment; otherwise every request would just hang.
+            for needed in (environ.get("LAUNCHPACK_APP_DIR"), environ.get("VIRTUAL_ENV")):
+                blocked = unreadable_for(needed, user) if needed else None
+                if blocked:
+                    warn(
+                        f"started as root, mod_wsgi-express serves the app as '{user}' (Apache refuses"
+                        f" root), but '{user}' cannot read {blocked}, on the way to {needed}. Run as"
+                        " a user that owns the app, set MOD_WSGI_USER/MOD_WSGI_GROUP to an account"
+                        f" that can read it, or make {blocked} readable (chmod o+rx)."
+                    )
+                    break
     return args
 
 

@@ -118,3 +118,29 @@ def test_mod_wsgi_as_root_runs_apache_processes_as_the_app_owner(tmp_path):
     assert args[args.index("--user") + 1] == "nobody"
     explicit = env.mod_wsgi_args({"MOD_WSGI_USER": "www-data", "MOD_WSGI_GROUP": "www-data"}, euid=0)
     assert explicit[-4:] == ["--user", "www-data", "--group", "www-data"]
+
+
+def test_mod_wsgi_as_root_explains_an_unreadable_app():
+    """Started as root, Apache serves as another account: if that account cannot reach the app,
+    say so instead of letting every request hang."""
+    import shutil
+    import tempfile
+
+    base = tempfile.mkdtemp(dir="/tmp")  # world-enterable, unlike pytest's basetemp
+    try:
+        os.chmod(base, 0o755)
+        private = os.path.join(base, "private")
+        app = os.path.join(private, "app")
+        os.makedirs(app)
+        os.chmod(private, 0o700)
+        warnings = []
+        environ = {"LAUNCHPACK_APP_DIR": app, "MOD_WSGI_USER": "nobody"}
+        args = env.mod_wsgi_args(environ, euid=0, warn=warnings.append)
+        assert args[-4:] == ["--user", "nobody", "--group", env.primary_group("nobody")]
+        assert len(warnings) == 1 and f"'nobody' cannot read {private}, on the way to {app}" in warnings[0]
+        os.chmod(private, 0o755)
+        warnings.clear()
+        env.mod_wsgi_args(environ, euid=0, warn=warnings.append)
+        assert warnings == []
+    finally:
+        shutil.rmtree(base)
