@@ -170,15 +170,22 @@ def app_relative(path: str | None, layout: Layout) -> str | None:
     return path
 
 
-def decide_server(info: AppInfo, platform_env: Mapping[str, str], out: Output) -> AppInfo:
-    """Which WSGI server the web process runs (see runtime/server_choice.py)."""
+def server_decision(info: AppInfo, platform_env: Mapping[str, str]) -> server_choice.Choice | None:
+    """Which WSGI server the web process runs (see runtime/server_choice.py); None when launchpack
+    generates no WSGI web process."""
     if not info.serves_wsgi:
-        return info
+        return None
     problem = None
     if info.server_request.name in (server_choice.AUTO, "mod_wsgi"):
         bundled = server_choice.wants_bundled_apache(info.app_dir, info.dependencies.files)
         problem = server_choice.mod_wsgi_problem(platform_env.get("PATH") or os.defpath, bundled)
-    choice = server_choice.decide(info.server_request, problem)
+    return server_choice.decide(info.server_request, problem)
+
+
+def decide_server(info: AppInfo, platform_env: Mapping[str, str], out: Output) -> AppInfo:
+    choice = server_decision(info, platform_env)
+    if choice is None:
+        return info
     out.header("Web server: " + choice.message)
     if choice.fell_back:
         out.warn(

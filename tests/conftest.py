@@ -28,6 +28,7 @@ def pytest_configure(config):
     # environment). Not under pytest's basetemp: other pytest runs on the machine prune those.
     if not hasattr(config, "workerinput"):
         os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="launchpack-tests-")
+        os.chmod(os.environ[SHARED_ENV], 0o755)  # the tests' unprivileged users run things from it
 
 
 def pytest_unconfigure(config):
@@ -141,6 +142,9 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "CNB build times (harness)")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
 def warm_caches(heroku, shared_dir):
     """server name -> WarmCache, built on first use."""
 
@@ -248,7 +252,7 @@ def warm_cache_copy(heroku, warm_cache):
     once under a temporary name and never modified in place, so copies can share files."""
 
     def copy() -> str:
-        target = heroku.new_cache()
+        target = heroku.empty_cache()
         os.rmdir(target)
         subprocess.run(["cp", "-al", warm_cache, target], check=True)
         return target

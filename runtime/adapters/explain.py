@@ -8,7 +8,10 @@ app's settings in its environment.
 
 from __future__ import annotations
 
-from runtime import processes, servers
+import dataclasses
+import os
+
+from runtime import installers, pipeline, processes, servers
 from runtime.adapters.local_project import Project
 from runtime.appinfo import BUILD_HOOKS, RUN_HOOKS, AppInfo
 from runtime.config import ConfigVars
@@ -36,11 +39,16 @@ def python_facts(info: AppInfo, interpreter: Interpreter, launch: dict | None) -
     }
 
 
-def package_manager_facts(info: AppInfo) -> dict:
+def package_manager_facts(info: AppInfo, config: ConfigVars) -> dict:
+    """The installer(s) the build runs, as the build names them (installers.plan)."""
     deps = info.dependencies
-    if deps.kind == "requirements":
-        return {"name": "pip", "files": list(deps.files), "why": f"{deps.files[0]} at the app root"}
-    return {"name": None, "files": [], "why": "no dependency file: only what the web server needs is installed"}
+    if deps.kind == "none":
+        return {"name": None, "files": [], "why": "no dependency file: only what the web server needs is installed"}
+    plan = installers.plan(info, config)
+    why = f"{deps.files[0]} at the app root" if deps.files else deps.kind
+    if deps.kind in ("requirements", "project") and "LAUNCHPACK_INSTALLER" in config.values:
+        why += f"; LAUNCHPACK_INSTALLER={config.get('LAUNCHPACK_INSTALLER')}"
+    return {"name": plan.label, "files": list(deps.files), "why": why}
 
 
 def app_type_facts(info: AppInfo, config: ConfigVars) -> dict:
@@ -98,17 +106,21 @@ def served_by(launch: dict) -> str | None:
 
 
 def server_facts(info: AppInfo, launch: dict | None, overrides: dict[str, str]) -> dict:
-    name = (launch or {}).get("server") or info.server
+    """The server the build chose (or would choose), where the request came from, and the
+    decision in the build's words (auto: mod_wsgi when it can be built here, else gunicorn)."""
+    choice = pipeline.server_decision(info, os.environ)
+    name = (launch or {}).get("server") or (choice.server if choice else None)
     if overrides.get("LAUNCHPACK_SERVER"):
         source = f"launchpack start --server {overrides['LAUNCHPACK_SERVER']} (the last build was for that run)"
     else:
-        # The server choice (LAUNCHPACK_SERVER, .launchpack/server) records where it came from in
-        # AppInfo.server_source; until an app can choose, the choice is always the default.
-        source = getattr(info, "server_source", None) or "launchpack's default"
-    return {"name": name, "source": source}
+        source = info.server_request.source
+    return {"name": name, "source": source, "decision": choice.message if choice else None}
 
 
 def process_facts(info: AppInfo, launch: dict | None, env_prefix: str) -> dict:
+    choice = pipeline.server_decision(info, os.environ)
+    if choice is not None:  # what the build would decide, for a project not built yet
+        info = dataclasses.replace(info, server=choice.server)
     if launch is not None:
         generated = dict(launch.get("processes") or {})
     elif info.wsgi_app:  # known without building: nothing about the web process needs the app's env
@@ -141,7 +153,7 @@ def facts(
             "built": launch is not None,
         },
         "python": python_facts(info, interpreter, launch),
-        "package_manager": package_manager_facts(info),
+        "package_manager": package_manager_facts(info, config),
         "app_type": app_type_facts(info, config),
         "entry_point": entry_point_facts(info, config, launch),
         "static": static_facts(info, launch),

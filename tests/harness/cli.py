@@ -6,6 +6,8 @@
 - run with a scratch HOME and LAUNCHPACK_HOME, so that tests never touch the real ~/.launchpack,
   a clean PATH (the stack's, plus the command), and no system pip config (a developer's machine
   has none of this machine's /etc/pip.conf);
+- run as a developer does: an unprivileged account (not root) that owns the project, its
+  HOME and LAUNCHPACK_HOME (the test's workspace is handed to it before each command);
 - `start` runs as a user runs it in a terminal: its own process, stopped with SIGTERM or
   Ctrl-C (SIGINT) sent to that process only.
 """
@@ -25,7 +27,18 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from tests.harness.heroku import REPO, STACK_PATH, Response, free_port
+from tests.harness.heroku import REPO, STACK_PATH, Response, as_user, chown_tree, free_port
+
+DEVELOPER = "lpdev"
+
+
+def ensure_developer() -> None:
+    import pwd
+
+    try:
+        pwd.getpwnam(DEVELOPER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", DEVELOPER], check=True)
 
 SOURCES = ("pyproject.toml", "README.md", "runtime", "procfile_gen")
 
@@ -64,6 +77,21 @@ class Cli:
     bin_dir: str
     home: str  # HOME
     launchpack_home: str  # LAUNCHPACK_HOME
+    workspace: str | None = None  # the developer's own files (projects, HOME, LAUNCHPACK_HOME)
+
+    def own(self) -> None:
+        """Hand the workspace to the developer, as a developer owns their checkout (tests write
+        files into it as root)."""
+        if self.workspace:
+            chown_tree(self.workspace, DEVELOPER)
+
+    def argv(self, args: list[str], env: dict[str, str]) -> list[str]:
+        """`launchpack ARGS` run as the developer, with exactly env."""
+        return self.as_developer([self.launchpack, *args], env)
+
+    def as_developer(self, command: list[str], env: dict[str, str]) -> list[str]:
+        self.own()
+        return as_user(DEVELOPER, env, command)
 
     @property
     def launchpack(self) -> str:
@@ -83,9 +111,8 @@ class Cli:
         self, args: list[str], cwd: str, env: dict[str, str] | None = None, input: str | None = None, timeout: int = 600
     ) -> Result:
         completed = subprocess.run(
-            [self.launchpack, *args],
+            self.argv(args, env if env is not None else self.env()),
             cwd=cwd,
-            env=env if env is not None else self.env(),
             input=input,
             capture_output=True,
             text=True,
@@ -104,9 +131,8 @@ class Cli:
             env["PORT"] = str(port)
         log = tempfile.NamedTemporaryFile("w+", prefix="launchpack-start-", suffix=".log", delete=False)
         proc = subprocess.Popen(
-            [self.launchpack, "start", *args],
+            self.argv(["start", *args], env),
             cwd=cwd,
-            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -30,17 +30,10 @@ def locked(path: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir(tmp_path_factory) -> str:
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's dir, seen by every worker
-    path = os.path.join(str(root), "launchpack-cli")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-@pytest.fixture(scope="session")
 def launchpack_bin(shared_dir) -> str:
-    """The bin dir of launchpack installed from this checkout (pipx-style, its own venv)."""
+    """The bin dir of launchpack installed from this checkout (pipx-style, its own venv), which the
+    developer account can run (the run's shared dir, unlike pytest's basetemp, is not private)."""
+    cli_harness.ensure_developer()
     venv = os.path.join(shared_dir, "cli-venv")
     with locked(os.path.join(shared_dir, "install.lock")):
         if not os.path.exists(os.path.join(venv, "bin", "launchpack")):
@@ -66,7 +59,7 @@ def warm(shared_dir, launchpack_bin) -> Warm:
             os.makedirs(os.path.join(root, "home"))
             app = os.path.join(root, "django")
             shutil.copytree(os.path.join(EXAMPLES, "django"), app)
-            cli = cli_harness.Cli(launchpack_bin, os.path.join(root, "home"), home)
+            cli = cli_harness.Cli(launchpack_bin, os.path.join(root, "home"), home, workspace=root)
             result = cli.run(["build"], cwd=app)
             assert result.returncode == 0, result.output
             open(done, "w").close()
@@ -81,4 +74,4 @@ def cli(tmp_path, launchpack_bin, warm) -> cli_harness.Cli:
     launchpack_home = tmp_path / "launchpack-home"
     launchpack_home.mkdir()
     shutil.copytree(warm.cache_dir, launchpack_home / "cache", symlinks=True)
-    return cli_harness.Cli(launchpack_bin, str(home), str(launchpack_home))
+    return cli_harness.Cli(launchpack_bin, str(home), str(launchpack_home), workspace=str(tmp_path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import pty
 import re
 import select
@@ -25,6 +26,17 @@ from tests.harness.cli import Cli, Result
 from tests.harness.heroku import free_port
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def tmp_path():
+    """Like pytest's tmp_path, but reachable by the developer account launchpack runs as
+    (pytest's own tmp dirs are private to root)."""
+    base = tempfile.mkdtemp(prefix="launchpack-cli-test-", dir="/tmp")
+    os.chmod(base, 0o755)
+    yield pathlib.Path(base)
+    shutil.rmtree(base, ignore_errors=True)
+
 
 # The seed's setup hook: migrate, then the superuser from DJANGO_ADMIN_* (or, on a terminal, asked for).
 SETUP_HOOK = """#!/bin/bash
@@ -72,9 +84,8 @@ def activated_shell(cli: Cli, project: str, script: str) -> tuple[str, dict[str,
     env_file = os.path.join(cli.home, "activated.env")
     lines = ['eval "$(launchpack activate)"', *script.splitlines(), f"env -0 > {env_file}", "exit"]
     completed = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-i"],
+        cli.as_developer(["bash", "--norc", "--noprofile", "-i"], cli.env(PS1="lp-test$ ")),
         cwd=project,
-        env=cli.env(PS1="lp-test$ "),
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -148,7 +159,8 @@ def test_getting_started_walkthrough(cli: Cli, warm, tmp_path):
     assert "Reusing the app's Python environment: nothing it depends on changed" in again.stdout
 
     procfile = ok(cli.run(["procfile"], cwd=elsewhere, env=activated)).stdout
-    assert re.search(rf"^web: \. {re.escape(env_dir)}/runtime/env\.sh && exec gunicorn ", procfile, re.M), procfile
+    web = rf"^web: \. {re.escape(env_dir)}/runtime/env\.sh && exec python -I \S+launchpack_graceful\.py\"? WINCH mod_wsgi-express "
+    assert re.search(web, procfile, re.M), procfile
     assert re.search(r"^release: .*launchpack_release \./\.launchpack/action_hooks/migrate$", procfile, re.M), procfile
 
     setup = ok(cli.run(["setup"], cwd=elsewhere, env={**activated, **ADMIN}))
@@ -165,7 +177,8 @@ def test_getting_started_walkthrough(cli: Cli, warm, tmp_path):
     assert set(explained["processes"]["generated"]) == {"web", "release"}
     assert explained["project"] == {"name": "mysite", "dir": project, "env_dir": env_dir, "active": True, "built": True}
 
-    with cli.start(elsewhere, env=activated) as server:
+    # mod_wsgi (the default server) logs requests when asked: MOD_WSGI_ACCESS_LOG=1.
+    with cli.start(elsewhere, env={**activated, "MOD_WSGI_ACCESS_LOG": "1"}) as server:
         server.wait_until_serving()
         login = server.get("/admin/login/")
         assert login.status == 200
@@ -188,9 +201,11 @@ def test_getting_started_walkthrough(cli: Cli, warm, tmp_path):
         assert server.stop(signal.SIGTERM, grace=10) < 10
         assert server.proc.returncode == 0, server.log()
         log = server.log()
-    assert re.search(rf"-----> Server command: gunicorn --bind 0\.0\.0\.0:{server.port} --workers \d+ --threads \d+ ", log), log
-    assert log.index("Server command") < log.index("Listening at")
-    assert "GET /admin/ HTTP/1.1" in log
+    command = rf"-----> Server command: python -I \S+/launchpack_graceful\.py WINCH mod_wsgi-express start-server --port {server.port} "
+    assert re.search(command, log), log
+    assert " --access-log " in log and re.search(r" --processes \d+ --threads \d+ ", log)  # $WEB_CONCURRENCY etc. expanded
+    assert log.index("Server command") < log.index("Server URL")
+    assert '"GET /admin/ HTTP/1.1" 200' in log
     assert port_is_free(server.port)
 
     refused = cli.run(["destroy", "mysite"], cwd=elsewhere, env=activated)
@@ -206,7 +221,7 @@ def pty_run(argv: list[str], cwd: str, env: dict[str, str], answers: list[tuple[
     if pid == 0:  # the child: its controlling terminal is the pty
         try:
             os.chdir(cwd)
-            os.execve(argv[0], argv, env)
+            os.execvpe(argv[0], argv, env or os.environ)
         finally:
             os._exit(127)
     transcript, pending = "", list(answers)
@@ -245,9 +260,9 @@ def test_rebuild_after_changes_and_interactive_setup(cli: Cli, app_copy):
 
     # setup before rebuilding: a warning, and createsuperuser asks on the terminal.
     code, transcript = pty_run(
-        [cli.launchpack, "setup"],
+        cli.argv(["setup"], cli.env()),
         app,
-        cli.env(),
+        {},
         [
             ("Username", "dev"),
             ("Email address", "dev@example.com"),
@@ -324,7 +339,7 @@ def test_dotenv_deploy_hook_and_exit_codes(cli: Cli, app_copy):
         assert page.text == f"GREETING=hello from .env PORT={dotenv_port} cwd={app}\n"
         assert server.stop(signal.SIGTERM) < 10
         log = server.log()
-    assert log.index("deploy hook: GREETING=hello from .env") < log.index("Server command: gunicorn")
+    assert log.index("deploy hook: GREETING=hello from .env") < log.index("Server command: ")
     assert f"PORT {dotenv_port} from .env" in log
 
     # A failing deploy hook stops start with its exit status, before any server runs.
@@ -345,9 +360,10 @@ def test_dotenv_deploy_hook_and_exit_codes(cli: Cli, app_copy):
     assert missing.returncode == 1
     assert "Your app has no .launchpack/action_hooks/migrate" in missing.stderr
 
-    # The server's own exit status when it fails (here gunicorn cannot load the app).
+    # The server's own exit status when it fails: gunicorn exits when it cannot load the app (mod_wsgi,
+    # the default, keeps serving and answers 500). The build's import check would catch it first.
     write(os.path.join(app, "wsgi.py"), "raise ImportError('no such thing')\n")
-    broken = cli.run(["start"], cwd=app, timeout=120)
+    broken = cli.run(["start", "--server", "gunicorn"], cwd=app, env=cli.env(LAUNCHPACK_SKIP_IMPORT_CHECK="1"), timeout=120)
     stopped = re.search(r"web\.1 stopped \(rc=(\d+)\)", broken.stdout)
     assert stopped and int(stopped.group(1)) != 0, broken.output
     assert broken.returncode == int(stopped.group(1))
@@ -359,7 +375,7 @@ def test_usage_errors_and_no_python_app(cli: Cli, tmp_path):
         result = cli.run(args, cwd=app)
         assert result.returncode == 2, (args, result.output)
         assert "Traceback" not in result.output
-    assert "Choose one of: gunicorn" in cli.run(["start", "--server", "nginx"], cwd=app).stderr
+    assert "Choose one of: mod_wsgi, gunicorn, uwsgi, waitress" in cli.run(["start", "--server", "nginx"], cwd=app).stderr
     for command in ("activate", "deactivate", "destroy", "build", "start", "setup", "migrate", "exec", "shell", "env", "procfile", "explain"):
         shown = cli.run([command, "--help"], cwd=app)
         assert shown.returncode == 0 and shown.stdout.startswith("usage: launchpack " + command), shown.output
@@ -387,8 +403,9 @@ def test_explain_json_on_the_example_apps(cli: Cli, example):
     assert found["project"] == {"name": example, "dir": app, "env_dir": env_dir, "active": False, "built": False}
     assert found["python"]["source"] == "the stack's default (no .python-version or runtime.txt)"
     assert found["python"]["version"].startswith("3.11.")
-    assert found["package_manager"] == {"name": "pip", "files": ["requirements.txt"], "why": "requirements.txt at the app root"}
-    assert found["server"] == {"name": "gunicorn", "source": "launchpack's default"}
+    assert found["package_manager"] == {"name": "uv 0.13.9", "files": ["requirements.txt"], "why": "requirements.txt at the app root"}
+    assert found["server"]["name"] == "mod_wsgi" and found["server"]["source"] == "the default"
+    assert found["server"]["decision"].startswith("mod_wsgi (auto")
     assert found["hooks"] == {}
     if example == "django":
         assert found["app_type"] == {"kind": "django", "why": "manage.py at the app root; settings module mysite.settings (from manage.py)"}
@@ -397,11 +414,11 @@ def test_explain_json_on_the_example_apps(cli: Cli, example):
     else:
         assert found["app_type"] == {"kind": "wsgi", "why": "wsgi.py at the app root"}
         assert found["entry_point"] == {"value": "wsgi:application", "source": "wsgi.py's application"}
-        assert found["processes"]["generated"]["web"].endswith(" wsgi:application")
+        assert found["processes"]["generated"]["web"].endswith(" --entry-point wsgi --callable-object application")
     assert not os.path.exists(env_dir)  # explaining writes nothing
     text = ok(cli.run(["explain"], cwd=app)).stdout
     assert "-----> App type: " + found["app_type"]["kind"] in text
-    assert "-----> Server: gunicorn" in text
+    assert "-----> Server: mod_wsgi" in text
 
 
 def test_start_with_another_server_for_one_run(cli: Cli, app_copy):
@@ -421,24 +438,9 @@ def test_start_with_another_server_for_one_run(cli: Cli, app_copy):
         assert "mod_wsgi-express start-server" in server.log()  # the app's own choice: auto = mod_wsgi
 
 
-def test_reload_on_change(launchpack_bin, warm):
+def test_reload_on_change(cli: Cli, app_copy):
     """--reload, LAUNCHPACK_RELOAD=1 and MOD_WSGI_RELOAD_ON_CHANGES=1: an edited view is served without a restart."""
-    # Run as root (as the tests are), mod_wsgi serves as nobody: the project must be readable by
-    # others, as code in a container usually is (pytest's own tmp dir is private to root).
-    base = tempfile.mkdtemp(prefix="launchpack-reload-", dir="/tmp")
-    os.chmod(base, 0o755)
-    home, launchpack_home, app = (os.path.join(base, name) for name in ("home", "launchpack-home", "wsgi_app"))
-    os.makedirs(home)
-    shutil.copytree(warm.cache_dir, os.path.join(launchpack_home, "cache"), symlinks=True)
-    shutil.copytree(os.path.join(FIXTURES, "wsgi_app"), app)
-    cli = Cli(launchpack_bin, home, launchpack_home)
-    try:
-        _reload_on_change(cli, app)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _reload_on_change(cli: Cli, app: str) -> None:
+    app = app_copy("wsgi_app")
     ok(cli.run(["build"], cwd=app))
     original = open(os.path.join(app, "wsgi.py")).read()
     for number, (args, extra) in enumerate(

@@ -23,7 +23,9 @@ def built(build: Build) -> Build:
 
 
 def assert_serves_django(lifecycle: Lifecycle, build: Build) -> None:
-    with lifecycle.start(build.image) as container:  # the default process, as `docker run -e PORT=...`
+    # The default process, as `docker run -e PORT=... -e MOD_WSGI_ACCESS_LOG=1`: mod_wsgi (the default
+    # server) logs requests only when asked to, and reads that when the container starts.
+    with lifecycle.start(build.image, env={"MOD_WSGI_ACCESS_LOG": "1"}) as container:
         container.wait_until_serving()
         home = container.get("/")
         assert home.status == 200 and "The install worked successfully" in home.text, container.log()
@@ -136,7 +138,7 @@ def test_django_example_builds_layers_and_serves_with_static_files(cnb: Lifecycl
     # launch.toml: web is the default, a bash -c command without env.sh (the layers provide it).
     web = build.image.process("web")
     assert build.image.default_process == "web" and web["default"] is True
-    assert web["command"][:2] == ["bash", "-c"] and "exec gunicorn" in web["command"][2]
+    assert web["command"][:2] == ["bash", "-c"] and "mod_wsgi-express start-server" in web["command"][2]
     assert "env.sh" not in web["command"][2]
     assert_serves_django(cnb, build)
 
@@ -189,13 +191,16 @@ def test_user_procfile_release_process_and_one_off_commands(cnb: Lifecycle, djan
     first, cache = django_first
     app = app_copy("django")
     write(os.path.join(app, "Procfile"), "web: gunicorn --bind 0.0.0.0:$PORT mysite.wsgi\nworker: python -c 'print(42)'\n")
+    # With the user's own web command launchpack installs no server: the app lists the one it runs.
+    with open(os.path.join(app, "requirements.txt"), "a") as handle:
+        handle.write("gunicorn\n")
     write(
         os.path.join(app, ".launchpack", "action_hooks", "migrate"),
         '#!/bin/bash\nset -e\necho "release hook: $(command -v python)"\npython manage.py check\n',
         mode=0o755,
     )
     build = built(cnb.build(app, cache=cnb.copy_cache(cache), previous=first.image))
-    assert "Reusing the app's Python environment" in build.build.output
+    assert "Discarding cache since:\n       - requirements.txt changed" in build.build.output
     processes = {p["type"]: p for p in build.image.metadata()["processes"]}
     assert set(processes) == {"web", "worker", "release"}
     assert processes["web"]["command"] == ["bash", "-c", "gunicorn --bind 0.0.0.0:$PORT mysite.wsgi"]  # the user's
@@ -214,8 +219,8 @@ def test_user_procfile_release_process_and_one_off_commands(cnb: Lifecycle, djan
     assert one_off.returncode == 0 and "launchpack_settings" in one_off.output, one_off.output
     # exec.d computed the concurrency default at start; a value the user passes wins.
     probe = ["sh", "-c", 'echo "WC=$WEB_CONCURRENCY T=$LAUNCHPACK_THREADS"']
-    assert "T=4" in cnb.run(build.image, command=probe).output
-    assert "WC=3 T=4" in cnb.run(build.image, command=probe, env={"WEB_CONCURRENCY": "3"}).output
+    assert "T=2" in cnb.run(build.image, command=probe).output
+    assert "WC=3 T=2" in cnb.run(build.image, command=probe, env={"WEB_CONCURRENCY": "3"}).output
 
     with cnb.start(build.image) as container:
         container.wait_until_serving()
@@ -269,7 +274,7 @@ def lifecycle(request) -> Lifecycle:
 def test_wsgi_app_serves_static_files_and_rebuilds_from_the_cache(lifecycle: Lifecycle):
     cache = lifecycle.new_cache()
     first = built(lifecycle.build(os.path.join(FIXTURES, "wsgi_app"), WSGI_CONFIG, cache=cache))
-    assert "launchpack_wsgi:application" in first.image.process("web")["command"][2]
+    assert '--url-alias /assets/ "$LAUNCHPACK_APP_DIR/static/"' in first.image.process("web")["command"][2]
     again = built(lifecycle.build(os.path.join(FIXTURES, "wsgi_app"), WSGI_CONFIG, cache=cache, previous=first.image))
     assert again.exported == {"venv": "reused", "runtime-env": "reused-previous"}
     with lifecycle.start(again.image) as container:

@@ -76,13 +76,13 @@ def test_each_dependency_source_builds_and_serves(heroku: Heroku, warm_cache_cop
     assert slug.compile.ok, slug.compile.output
     output = slug.compile.output
     assert how in output, output
-    answer = serve_and_ask(heroku, slug, "six,idna,gunicorn")
+    answer = serve_and_ask(heroku, slug, "six,idna,mod_wsgi")
     assert answer.startswith("python 3.11."), answer
     assert expected in answer, answer  # the lock's version, and no dev dependencies
-    assert "gunicorn missing" not in answer
+    assert "mod_wsgi missing" not in answer  # the web server launchpack added (auto: mod_wsgi)
     assert_slug_has_no_build_tools_or_caches(slug)
     # Precompiled: the dyno never has to write bytecode for the environment.
-    assert glob.glob(os.path.join(site_packages(slug), "gunicorn", "__pycache__", "*.pyc"))
+    assert glob.glob(os.path.join(site_packages(slug), "mod_wsgi", "**", "__pycache__", "*.pyc"), recursive=True)
     assert re.search(r"the app is \d+\.\d MB", output)
     if fixture == "deps_requirements":  # -r, -c and -e ./localpkg; the editable install works at /app
         assert "localpkg imported" in serve_and_ask(heroku, slug, "localpkg", "/import")
