@@ -302,6 +302,15 @@ class ProjectDirMissing(LaunchpackError):
     fix = 'Run deactivate, then activate the project where it is now: cd DIR && eval "$(launchpack activate)"'
 
 
+class NothingToLock(LaunchpackError):
+    title = "There is no requirements.in in {app_dir}"
+    detail = "launchpack lock compiles requirements.in (the packages you ask for) into requirements.txt (every pin)."
+    fix = (
+        "Write your top-level requirements in requirements.in (one per line, e.g. Django>=5.2),\n"
+        "then run launchpack lock."
+    )
+
+
 class RunHookMissing(LaunchpackError):
     title = "Your app has no {hook}"
     detail = "launchpack {command} runs that hook from your app's directory, in its environment."

@@ -34,6 +34,7 @@ from runtime import (
     envcache,
     errors,
     hooks,
+    installers,
     pipeline,
     python_version,
     pythonenv,
@@ -44,6 +45,7 @@ from runtime import (
 from runtime.adapters import explain as explaining
 from runtime.adapters import local_project, local_run, local_shell
 from runtime.adapters.local_project import Project
+from runtime.buildenv import build_environment
 from runtime.output import Output
 
 USAGE_EXIT = 2
@@ -395,6 +397,26 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lock(args: argparse.Namespace) -> int:
+    """requirements.in -> requirements.txt with pip-tools, as the build would resolve it."""
+    out = Output(sys.stdout, quiet=args.quiet)
+    project = current_project()
+    announce(project, out)
+    if not os.path.isfile(os.path.join(project.app_dir, "requirements.in")):
+        raise errors.NothingToLock(app_dir=project.app_dir)
+    dotenv = local_run.read_dotenv(project.app_dir, "lock")
+    config_vars = local_config(os.environ, dotenv, {})
+    info = appinfo.inspect_app(project.app_dir, config_vars)
+    layout = project.layout
+    env = build_environment(os.environ, config_vars, layout)
+    interpreter = pipeline.choose_python(info, layout, env, out)
+    target = os.path.join(project.app_dir, "requirements.txt")
+    with out.step("Compiling requirements.in with pip-tools"):
+        installers.compile_requirements_in(interpreter, layout, env, out, output_file=target)
+    out.header("Wrote requirements.txt: commit it, and builds install exactly these versions")
+    return 0
+
+
 def cmd_procfile(args: argparse.Namespace) -> int:
     project = current_project()
     announce(project, Output(sys.stderr), always=False)
@@ -493,6 +515,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD ...")
     add("shell", cmd_shell, "start $SHELL in the project's environment")
     add("env", cmd_env, "print the project's environment as export lines")
+    quiet(add("lock", cmd_lock, "compile requirements.in into a pinned requirements.txt (pip-tools)"))
     add("procfile", cmd_procfile, "print the Procfile the build generated")
     p = add("explain", cmd_explain, "what launchpack detected in the project, and why")
     p.add_argument("--json", action="store_true", help="as JSON, for programs")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import pathlib
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +29,16 @@ def locked(path: str) -> Iterator[None]:
     with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+@pytest.fixture
+def tmp_path():
+    """Like pytest's tmp_path, but reachable by the unprivileged accounts the tests run things as
+    (the developer running launchpack, mod_wsgi's children): pytest's own are private to root."""
+    base = tempfile.mkdtemp(prefix="launchpack-cli-test-", dir="/tmp")
+    os.chmod(base, 0o755)
+    yield pathlib.Path(base)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

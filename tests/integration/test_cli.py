@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import pty
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -28,14 +25,6 @@ from tests.harness.heroku import free_port
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def tmp_path():
-    """Like pytest's tmp_path, but reachable by the developer account launchpack runs as
-    (pytest's own tmp dirs are private to root)."""
-    base = tempfile.mkdtemp(prefix="launchpack-cli-test-", dir="/tmp")
-    os.chmod(base, 0o755)
-    yield pathlib.Path(base)
-    shutil.rmtree(base, ignore_errors=True)
 
 
 # The seed's setup hook: migrate, then the superuser from DJANGO_ADMIN_* (or, on a terminal, asked for).
@@ -462,3 +451,17 @@ def test_reload_on_change(cli: Cli, app_copy):
             assert text == f"Edited view {number} at /x\n", (args, extra, server.log())
             assert "Reload on change: on" in server.log()
             assert server.stop() < 10
+
+
+def test_lock_compiles_requirements_in_into_requirements_txt(cli: Cli, app_copy):
+    app = app_copy("django")
+    os.unlink(os.path.join(app, "requirements.txt"))
+    missing = cli.run(["lock"], cwd=app)
+    assert missing.returncode == 1 and f"There is no requirements.in in {app}" in missing.stderr
+    write(os.path.join(app, "requirements.in"), "Django>=5.2,<6\n")
+    locked = ok(cli.run(["lock"], cwd=app))
+    assert "Resolved requirements.in to 3 pinned requirement(s):" in locked.stdout
+    pins = [line for line in open(os.path.join(app, "requirements.txt")).read().splitlines() if line and not line.lstrip().startswith("#")]
+    assert [pin.split("==")[0] for pin in pins] == ["asgiref", "django", "sqlparse"] and all("==" in pin for pin in pins)
+    built = ok(cli.run(["build"], cwd=app))  # requirements.txt now decides what is installed
+    assert "Installing dependencies (requirements.txt) with uv" in built.stdout

@@ -63,13 +63,19 @@ def login_and_check_style(web, config, screenshot_name: str, path_after_login: s
         return driver.page_source if path_after_login else shot
 
 
-def test_deploy_release_setup_and_admin_in_a_browser(heroku: Heroku, postgres):
+# The server's program in the generated web command, to check the build ran the one asked for.
+SERVER_PROGRAM = {"mod_wsgi": "mod_wsgi-express start-server", "gunicorn": "exec gunicorn "}
+
+
+@pytest.mark.parametrize("server", ["mod_wsgi", "gunicorn"])
+def test_deploy_release_setup_and_admin_in_a_browser(heroku: Heroku, postgres, server):
     database = postgres.create_database()
-    config = config_for(database)
+    config = config_for(database, LAUNCHPACK_SERVER=server)
     app = HerokuApp(heroku, config)
     try:
         deploy = app.deploy(APP)
         assert deploy.built, deploy.slug.compile.output
+        assert SERVER_PROGRAM[server] in deploy.slug.process_command("web")
         # The release phase migrated PostgreSQL before the web dyno started.
         assert deploy.release is not None and deploy.release.ok, deploy.release.output
         assert "Applying notes.0001_initial... OK" in deploy.release.output
@@ -82,10 +88,32 @@ def test_deploy_release_setup_and_admin_in_a_browser(heroku: Heroku, postgres):
         css = deploy.web.get("/static/admin/css/base.css")
         assert css.status == 200 and css.headers["content-type"].startswith("text/css")
         assert deploy.web.get("/nope/").status == 404
-        shot = login_and_check_style(deploy.web, config, "admin-index-gunicorn")
+        shot = login_and_check_style(deploy.web, config, f"admin-index-{server}")
         assert os.path.getsize(shot) > 10_000
     finally:
         app.stop()
+
+
+def test_the_same_through_the_local_cli(cli, postgres, app_copy):
+    """launchpack build, setup, start on a developer's machine, against the same PostgreSQL."""
+    database = postgres.create_database()
+    config = config_for(database)
+    project = app_copy("django-postgres")
+    env = cli.env(**config)  # the developer's shell exports the settings (a .env file works too)
+    built = cli.run(["build"], cwd=project, env=env)
+    assert built.returncode == 0, built.output
+    setup = cli.run(["setup"], cwd=project, env=env)
+    assert setup.returncode == 0, setup.output
+    assert "Applying notes.0001_initial... OK" in setup.stdout
+    assert postgres.psql("SELECT username FROM auth_user WHERE is_superuser", database=database.name).strip() == "admin"
+    with cli.start(project, env=env) as server:
+        server.wait_until_serving()
+        assert server.get("/static/admin/css/base.css").status == 200
+        shot = login_and_check_style(server, config, "admin-index-local-cli")
+        assert os.path.getsize(shot) > 10_000
+        migrate = cli.run(["migrate"], cwd=project, env=env)
+        assert migrate.returncode == 0 and "No migrations to apply." in migrate.stdout, migrate.output
+        assert server.stop() < 10
 
 
 def test_a_new_migration_is_applied_by_the_next_release(heroku: Heroku, postgres, tmp_path):
