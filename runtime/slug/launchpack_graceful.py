@@ -11,6 +11,11 @@ SIGTERM, and this process, which stays in the platform's group, sends SIGNAL to 
 server's group if it is still there after KILL_AFTER_SECONDS. If this process dies, the kernel
 sends the server SIGTERM (PR_SET_PDEATHSIG), so it is never left behind.
 
+A stop signal whose default action is "ignore" (Apache's SIGWINCH) is lost when it arrives
+before the server has installed its handler: Apache binds its port first, so a SIGTERM soon
+after start-up would otherwise wait out the whole KILL_AFTER_SECONDS. Such a signal is sent
+again every RESEND_SECONDS until the server is gone; repeating a graceful stop is harmless.
+
 Standard library only; runs on the app's Python.
 """
 
@@ -21,12 +26,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 # The platform's SIGKILL comes 30 s after SIGTERM. A server still running after this long (a
 # worker that missed the stop signal while starting up) is killed, with its whole group, so
 # that nothing outlives the dyno's shutdown.
 KILL_AFTER_SECONDS = 28
+RESEND_SECONDS = 1.0
+IGNORED_BY_DEFAULT = {signal.SIGWINCH, signal.SIGCHLD, signal.SIGURG}
 FORWARDED = (signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGQUIT)
 
 
@@ -54,20 +62,33 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"launchpack: cannot start {argv[2]}: {exc}\n")
         return 127
 
-    def kill_group(_signum, _frame):
+    stopping_since: list[float] = []
+
+    def send(signum: int) -> None:
         try:
-            os.killpg(child.pid, signal.SIGKILL)
+            os.kill(child.pid, signum)
         except ProcessLookupError:
             pass
 
+    def tick(_signum, _frame):
+        if time.monotonic() - stopping_since[0] >= KILL_AFTER_SECONDS:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        elif stop in IGNORED_BY_DEFAULT:
+            send(stop)
+
     def forward(signum, _frame):
-        if signum == signal.SIGTERM:
-            signal.signal(signal.SIGALRM, kill_group)
-            signal.alarm(KILL_AFTER_SECONDS)
-        try:
-            os.kill(child.pid, stop if signum == signal.SIGTERM else signum)
-        except ProcessLookupError:
-            pass
+        if signum != signal.SIGTERM:
+            send(signum)
+            return
+        if not stopping_since:
+            stopping_since.append(time.monotonic())
+            signal.signal(signal.SIGALRM, tick)
+            signal.setitimer(signal.ITIMER_REAL, RESEND_SECONDS, RESEND_SECONDS)
+        send(stop)
 
     for signum in (signal.SIGTERM, *FORWARDED):
         signal.signal(signum, forward)
