@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import errors, pyproject, python_version, server_choice, servers
+from runtime import appfiles, errors, pyproject, python_version, server_choice, servers
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -134,14 +134,9 @@ def not_a_python_app(app_dir: str) -> errors.NotAPythonApp:
 
 
 def read_procfile(app_dir: str) -> procfile_gen.Procfile | None:
-    path = os.path.join(app_dir, "Procfile")
-    if not os.path.isfile(path):
+    text = appfiles.read_text(app_dir, "Procfile")
+    if text is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigFileUnreadable(path="Procfile", reason=str(exc)) from None
     try:
         return procfile_gen.parse(text)
     except procfile_gen.ProcfileError as exc:
@@ -203,14 +198,7 @@ def server_mode(config: ConfigVars) -> str:
 def server_args(app_dir: str) -> str:
     """.launchpack/server_args as shell words (comments and line breaks dropped). Kept as the
     user wrote them, so that $VARIABLES in them are expanded where the app runs."""
-    path = os.path.join(app_dir, SERVER_ARGS)
-    if not os.path.isfile(path):
-        return ""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = [line.strip() for line in handle]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigFileUnreadable(path=SERVER_ARGS, reason=str(exc)) from None
+    lines = [line.strip() for line in (appfiles.read_text(app_dir, SERVER_ARGS) or "").splitlines()]
     text = " ".join(line for line in lines if line and not line.startswith("#"))
     try:
         shlex.split(text)

@@ -7,11 +7,10 @@ back to a line-based reader that understands just the keys we use (``[project]``
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
-from runtime import errors
+from runtime import appfiles, errors
 
 try:  # Python 3.11+
     import tomllib
@@ -71,14 +70,9 @@ def parse(text: str) -> Pyproject:
 
 
 def read(app_dir: str) -> Pyproject | None:
-    path = os.path.join(app_dir, "pyproject.toml")
-    if not os.path.isfile(path):
+    text = appfiles.read_text(app_dir, "pyproject.toml")
+    if text is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigFileUnreadable(path="pyproject.toml", reason=str(exc)) from None
     try:
         return parse(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from runtime import errors
+from runtime import appfiles, errors
 
 VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
 RUNTIME_TXT = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)$")
@@ -128,13 +128,8 @@ def read_request(app_dir: str, requires_python: str | None = None) -> tuple[Pyth
     """
     found: list[PythonRequest] = []
     for name, parse in ((".python-version", parse_python_version_file), ("runtime.txt", parse_runtime_txt)):
-        path = os.path.join(app_dir, name)
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    text = handle.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise errors.ConfigFileUnreadable(path=name, reason=str(exc)) from None
+        text = appfiles.read_text(app_dir, name)
+        if text is not None:
             request = parse(text, name)
             if request:
                 found.append(request)

@@ -16,7 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from runtime import errors, servers
+from runtime import appfiles, errors, servers
 from runtime.config import ConfigVars
 
 AUTO = "auto"
@@ -42,13 +42,9 @@ def valid_names() -> str:
 
 
 def read_request(app_dir: str, config: ConfigVars) -> ServerRequest:
-    path = os.path.join(app_dir, SERVER_FILE)
-    if os.path.isfile(path):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                words = [w for line in handle for w in line.split("#", 1)[0].split()]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise errors.ConfigFileUnreadable(path=SERVER_FILE, reason=str(exc)) from None
+    text = appfiles.read_text(app_dir, SERVER_FILE)
+    if text is not None:
+        words = [w for line in text.splitlines() for w in line.split("#", 1)[0].split()]
         if len(words) != 1:
             raise errors.ServerFileInvalid(path=SERVER_FILE, found=" ".join(words) or "nothing", valid=valid_names())
         request = ServerRequest(words[0].lower(), SERVER_FILE)
