@@ -18,7 +18,6 @@ import http.cookiejar
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,7 +26,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from tests.harness.heroku import REPO, STACK_PATH, Response, as_user, chown_tree, free_port
+from tests.harness.heroku import REPO, STACK_PATH, Response, as_user, chown_tree, free_port, wait_for_port
 
 DEVELOPER = "lpdev"
 
@@ -156,16 +155,7 @@ class Server:
             return handle.read()
 
     def wait_until_serving(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"launchpack start exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"nothing listened on {self.port} within {timeout}s:\n{self.log()}")
+        wait_for_port(self.proc, self.port, "launchpack start", self.log, timeout)
 
     def request(self, path: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Response:
         """GET (or POST form data) with this server's cookie jar, following redirects."""

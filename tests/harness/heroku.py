@@ -91,6 +91,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(proc: subprocess.Popen, port: int, what: str, log, timeout: float = 90) -> None:
+    """Until something listens on port; fail with log() if proc exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited with {proc.returncode}:\n{log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{what} did not listen on {port} within {timeout}s:\n{log()}")
+
+
 def as_user(user: str, env: dict[str, str], command: list[str]) -> list[str]:
     env_args = [f"{k}={v}" for k, v in env.items()]
     if user == "root":
@@ -336,16 +350,7 @@ class Dyno:
             return Response(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
     def wait_until_serving(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"web process exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"web process did not listen on {self.port} within {timeout}s:\n{self.log()}")
+        wait_for_port(self.proc, self.port, "web process", self.log, timeout)
 
     def terminate(self, grace: float = SHUTDOWN_GRACE) -> float:
         """SIGTERM every process of the dyno, as Heroku does; return seconds until it exited."""
