@@ -16,9 +16,10 @@ hits every side alike), reporting medians and the ratio launchpack / warpdrive:
 
 warpdrive builds locally the way its docs describe: a project venv (made with virtualenv, as
 `warpdrive activate` does) and `warpdrive build` run with WARPDRIVE_APP_ROOT/SRC_ROOT pointing at
-it and WARPDRIVE_ENV_NAME set (which keeps pip's cache). Its server is gunicorn, like ours
-(its default, mod_wsgi, would compile Apache's module). Both sides run with a clean environment
-and no pip config (PIP_CONFIG_FILE=/dev/null), as root, on this machine's stack python3.
+it and WARPDRIVE_ENV_NAME set (which keeps pip's cache). Both sides install gunicorn as the server
+(WARPDRIVE_SERVER_TYPE / LAUNCHPACK_SERVER): both defaults, mod_wsgi, would add compiling Apache's
+module to the cold build, which measures the compiler rather than the build tool. Both sides
+run with a clean environment and no pip config (PIP_CONFIG_FILE=/dev/null), as root, on this machine's stack python3.
 
 Run: `make bench` (or `python -m bench build`); BENCH_RUNS=N sets the pairs per scenario.
 """
@@ -71,7 +72,7 @@ class LaunchpackLocal:
     def build(self) -> float:
         # What the `launchpack` console script runs (pip install -e . would put it on PATH).
         env = {"PATH": CLEAN_PATH, "HOME": self.work, "LAUNCHPACK_HOME": self.home, "PIP_CONFIG_FILE": "/dev/null",
-               "PYTHONPATH": REPO}
+               "PYTHONPATH": REPO, "LAUNCHPACK_SERVER": "gunicorn"}
         command = [STACK_PYTHON, "-c", "import sys; from runtime.adapters.cli import main; sys.exit(main(['build']))"]
         return timed(command, env, cwd=self.app)
 
@@ -102,8 +103,12 @@ class Launchpack:
         shutil.copytree(self.app, build_dir)  # Heroku stages a fresh BUILD_DIR every time
         env = {"PATH": CLEAN_PATH, "HOME": self.work, "STACK": "heroku-24", "PIP_CONFIG_FILE": "/dev/null"}
         compile_ = os.path.join(REPO, "buildpack", "bin", "compile")
+        env_dir = os.path.join(self.work, "env-dir")  # the app's config vars, as Heroku writes them
+        os.makedirs(env_dir, exist_ok=True)
+        with open(os.path.join(env_dir, "LAUNCHPACK_SERVER"), "w", encoding="utf-8") as handle:
+            handle.write("gunicorn")
         try:
-            return timed([compile_, build_dir, self.cache, os.path.join(self.work, "no-env-dir")], env)
+            return timed([compile_, build_dir, self.cache, env_dir], env)
         finally:
             shutil.rmtree(build_dir, ignore_errors=True)
 

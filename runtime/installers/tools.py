@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import glob
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import sysconfig
 import tempfile
 from collections.abc import Mapping
 
-from runtime import errors, pythonenv
+from runtime import envcache, errors, pythonenv
 from runtime.installers import uv_wheel
 from runtime.layout import Layout
 from runtime.output import Output
@@ -68,6 +69,13 @@ def root(layout: Layout) -> str:
 
 def uv_cache(layout: Layout) -> str:
     return layout.cache("launchpack", "uv-cache") or os.path.join(root(layout), "uv-cache")
+
+
+def wheelhouse(layout: Layout) -> str:
+    """Wheels built from a package index's sdists (see uv.keep_built_wheels), one directory per
+    stack and machine because such a wheel is linked against the stack's libraries."""
+    base = layout.cache("launchpack", "wheels") or os.path.join(root(layout), "wheels")
+    return os.path.join(base, f"{envcache.stack_id()}-{platform.machine()}")
 
 
 def _remove_leftovers(directory: str) -> None:

@@ -2,13 +2,22 @@
 
 uv runs from the tools directory in the cache and installs into the app's environment with
 ``--python``: the environment gets no uv and no pip. Its cache (CACHE_DIR/launchpack/uv-cache)
-keeps every downloaded wheel and every wheel built from an sdist, so nothing is downloaded or
-compiled twice. Files are hardlinked out of the cache (see tools.uv_environment) and
-byte-compiled, so the app starts without writing .pyc files.
+keeps every downloaded wheel and every wheel built from an sdist. Files are hardlinked out of
+the cache (see tools.uv_environment) and byte-compiled, so the app starts without writing .pyc
+files.
+
+uv reuses a wheel it built only while its HTTP cache says the sdist it came from is fresh. An
+index (or a proxy in front of it) that sends no Cache-Control or ETag makes every cached sdist
+stale, so uv downloads it again and compiles it again (mod_wsgi: ~10 s). So wheels built from
+an index's sdists are also kept by file name in a wheelhouse and offered with --find-links: uv
+prefers a wheel to an sdist of the same version, so nothing is compiled twice.
 """
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 from collections.abc import Mapping
 
 from runtime import errors, pythonenv
@@ -19,11 +28,35 @@ from runtime.output import Output
 OUTDATED_LOCK = "needs to be updated, but `--locked` was provided"
 
 
+def keep_built_wheels(layout: Layout) -> None:
+    """Copy the wheels uv built from an index's sdists into the wheelhouse. Only index sdists
+    (uv's sdists-*/pypi and sdists-*/index): a wheel built from the app's own directory or a
+    VCS checkout is named by a version that does not change when its code does."""
+    house = tools.wheelhouse(layout)
+    cache = tools.uv_cache(layout)
+    for kind in ("pypi", "index"):
+        for wheel in glob.glob(os.path.join(cache, "sdists-v*", kind, "**", "*.whl"), recursive=True):
+            target = os.path.join(house, os.path.basename(wheel))
+            if not os.path.exists(target):
+                os.makedirs(house, exist_ok=True)
+                partial = target + ".partial"  # a build killed mid-copy leaves no broken wheel
+                shutil.copyfile(wheel, partial)
+                os.replace(partial, target)
+
+
 def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
     binary = tools.uv(layout, env, out)
     compile_ = ["--compile-bytecode"] if layout.compile_bytecode else []
+    uv_env = tools.uv_environment(layout, env)
+    house = tools.wheelhouse(layout)
+    # Added to the app's own find-links, if any. Safe in hash-checking mode: uv skips a wheel
+    # whose hash the requirements file does not list and builds the sdist it names.
+    if os.path.isdir(house):
+        uv_env["UV_FIND_LINKS"] = ",".join(filter(None, (uv_env.get("UV_FIND_LINKS"), house)))
     command = [binary, "pip", "install", "--python", pythonenv.python_of(layout.venv_dir), *compile_, *args]
-    code, _ = out.stream(command, cwd=layout.app_dir, env=tools.uv_environment(layout, env))
+    code, _ = out.stream(command, cwd=layout.app_dir, env=uv_env)
+    if code == 0:
+        keep_built_wheels(layout)
     return code
 
 
