@@ -256,7 +256,13 @@ def framework_steps(
 
 
 def check_entry_point(
-    info: AppInfo, web: WebApp | None, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
+    info: AppInfo,
+    web: WebApp | None,
+    layout: Layout,
+    config: ConfigVars,
+    env: Mapping[str, str],
+    out: Output,
+    env_key: Mapping[str, str] | None = None,
 ) -> None:
     """Import the WSGI entry point once, so that an app that cannot start fails its build."""
     if web is None or not info.serves_wsgi or not (web.wsgi_app or web.paste_ini):
@@ -266,7 +272,10 @@ def check_entry_point(
         return
     target = web.paste_ini or web.wsgi_app
     with out.step(f"Importing the WSGI entry point {target}"):
-        entry_check.check(web, layout, env)
+        if env_key is None:
+            entry_check.check(web, layout, env)
+        elif entry_check.check_unless_unchanged(web, layout, config, env, env_key):
+            out.info("Nothing it depends on changed (environment, app files, config vars) since it last imported.")
 
 
 def build(
@@ -313,7 +322,7 @@ def build(
     run_build_hook("build", info, env, out)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
     run_build_hook("post_compile", info, env, out)
-    check_entry_point(info, web, layout, config, env, out)
+    check_entry_point(info, web, layout, config, env, out, env_key)
 
     generated = processes.generate(info, web, layout.env_prefix())
     launch = {

@@ -272,6 +272,20 @@ def test_rebuild_after_changes_and_interactive_setup(cli: Cli, app_copy):
     assert where.stdout.startswith(os.path.join(env_dir, "venv", "lib"))
     assert "No launchpack project is active" in where.stderr
 
+    # Unchanged: the entry point's import check is not repeated; a changed wsgi.py is checked.
+    third = ok(cli.run(["build"], cwd=app))
+    assert "Nothing it depends on changed (environment, app files, config vars) since it last imported" in third.stdout
+    wsgi_py = os.path.join(app, "mysite", "wsgi.py")
+    with open(wsgi_py, encoding="utf-8") as handle:
+        wsgi_source = handle.read()
+    write(wsgi_py, wsgi_source + "\nimport mysite.no_such_module\n")
+    broken = cli.run(["build"], cwd=app)
+    assert broken.returncode == 1, broken.output
+    assert "Your app's WSGI entry point mysite.wsgi:application could not be loaded" in broken.output
+    assert "No module named 'mysite.no_such_module'" in broken.output
+    write(wsgi_py, wsgi_source)
+    ok(cli.run(["build"], cwd=app))
+
     with cli.start(app) as server:
         server.wait_until_serving()
         css = server.get("/static/extra.css")
