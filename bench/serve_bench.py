@@ -162,8 +162,8 @@ def report(statistic: str, rates_by_config: dict[str, dict[str, float]]) -> None
     for endpoint in ENDPOINTS:
         generated = rates_by_config["generated"][endpoint]
         runserver = rates_by_config["runserver"][endpoint]
-        tuned = [(n, r[endpoint]) for n, r in rates_by_config.items() if n.startswith("hand-tuned")]
-        tuned_name, tuned = max(tuned, key=lambda item: item[1])
+        candidates = [(n, r[endpoint]) for n, r in rates_by_config.items() if n.startswith("hand-tuned")]
+        tuned_name, tuned = max(candidates, key=lambda item: item[1])
         print(
             f"{endpoint:<8} generated/runserver = {generated / runserver:5.2f}x (target >= 3)   "
             f"generated/hand-tuned = {generated / tuned:5.2f}x (target >= 0.95; best hand-tuned: {tuned_name[12:]})"
