@@ -38,8 +38,8 @@ def test_stop_signal_lost_before_the_handler_exists_is_sent_again():
     relay = _start("WINCH", sys.executable, "-c", LATE_HANDLER)
     started = time.monotonic()
     relay.send_signal(signal.SIGTERM)
-    assert relay.wait(timeout=10) == 0  # the server's own graceful exit, not the 28 s backstop
-    assert time.monotonic() - started < 5
+    assert relay.wait(timeout=20) == 0  # the server's own graceful exit, not the 28 s backstop
+    assert time.monotonic() - started < 10  # about 2 s; the margin is for a loaded machine
 
 
 def test_sigterm_reaches_the_server_as_its_stop_signal_and_its_exit_code_is_kept():
