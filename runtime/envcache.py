@@ -248,13 +248,8 @@ class DirectoryStore:
         return os.path.join(self.root, "current")
 
     def _meta(self) -> dict | None:
-        current = self._current()
-        try:
-            with open(os.path.join(current, "key.json"), encoding="utf-8") as handle:
-                meta = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        return meta if os.path.isdir(os.path.join(current, "venv")) else None
+        meta = read_current(self.root, "key.json")
+        return meta if meta is not None and os.path.isdir(os.path.join(self._current(), "venv")) else None
 
     def peek(self) -> dict[str, str] | None:
         meta = self._meta()
@@ -279,15 +274,7 @@ class DirectoryStore:
         copy_tree(venv_dir, os.path.join(fresh, "venv"))
         crashpoints.reached("env-save-copied")
         make_read_only(os.path.join(fresh, "venv"))
-        with open(os.path.join(fresh, "key.json"), "w", encoding="utf-8") as handle:
-            json.dump({"key": key, "built_in": self.app_dir}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        link = os.path.join(self.root, "current.new")
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(os.path.basename(fresh), link)
-        os.replace(link, self._current())  # the one atomic step
+        make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir})
         crashpoints.reached("env-save-swapped")
         self._remove_stale(os.path.basename(fresh))
 
@@ -295,6 +282,30 @@ class DirectoryStore:
         """Entries other than the current one: replaced, or left by a build killed while saving."""
         stale = [os.path.join(self.root, n) for n in os.listdir(self.root) if n.startswith("env-") and n != keep]
         remove_later(stale)
+
+
+def read_current(root: str, name: str) -> dict | None:
+    """The JSON file `name` of root's current entry (see make_current), or None."""
+    try:
+        with open(os.path.join(root, "current", name), encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def make_current(root: str, fresh: str, name: str, data: dict) -> None:
+    """Finish the complete new entry directory `fresh` (its JSON file `name`, synced), then make
+    it root's current entry by switching the `current` symlink with one atomic rename: a build
+    killed at any point leaves either the previous entry or this one."""
+    with open(os.path.join(fresh, name), "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    link = os.path.join(root, "current.new")
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(os.path.basename(fresh), link)
+    os.replace(link, os.path.join(root, "current"))  # the one atomic step
 
 
 def remove_later(paths: list[str]) -> None:

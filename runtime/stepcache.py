@@ -76,12 +76,8 @@ class StepCache:
         if not self.root:
             return None
         current = self._current()
-        try:
-            with open(os.path.join(current, "entry.json"), encoding="utf-8") as handle:
-                entry = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        if entry.get("digest") != digest:
+        entry = envcache.read_current(self.root, "entry.json")
+        if entry is None or entry.get("digest") != digest:
             return None
         targets = targets_for(entry.get("result") or {})
         if set(entry.get("dirs", [])) != set(targets):
@@ -105,15 +101,8 @@ class StepCache:
                 os.makedirs(target)
         crashpoints.reached("step-save-copied")
         envcache.make_read_only(os.path.join(fresh, "dirs"))
-        with open(os.path.join(fresh, "entry.json"), "w", encoding="utf-8") as handle:
-            json.dump({"digest": digest, "dirs": sorted(sources), "result": result}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        link = os.path.join(self.root, "current.new")
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(os.path.basename(fresh), link)
-        os.replace(link, self._current())
+        entry = {"digest": digest, "dirs": sorted(sources), "result": result}
+        envcache.make_current(self.root, fresh, "entry.json", entry)
         for name in os.listdir(self.root):
             if name.startswith("entry-") and name != os.path.basename(fresh):
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
