@@ -50,7 +50,20 @@ def timed(command: list[str], env: dict[str, str], cwd: str | None = None) -> fl
     return elapsed
 
 
-class LaunchpackLocal:
+class Side:
+    """A build tool under test, building its own copy of the example in self.app."""
+
+    app: str
+
+    def restore_requirements(self) -> None:
+        shutil.copyfile(os.path.join(EXAMPLE, "requirements.txt"), os.path.join(self.app, "requirements.txt"))
+
+    def add_package(self, requirement: str) -> None:
+        with open(os.path.join(self.app, "requirements.txt"), "a", encoding="utf-8") as handle:
+            handle.write(requirement + "\n")
+
+
+class LaunchpackLocal(Side):
     """`launchpack build` in the project (the CLI adapter): its env dir under LAUNCHPACK_HOME."""
 
     name = "launchpack build"
@@ -63,11 +76,7 @@ class LaunchpackLocal:
 
     def reset(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
-        shutil.copyfile(os.path.join(EXAMPLE, "requirements.txt"), os.path.join(self.app, "requirements.txt"))
-
-    def add_package(self, requirement: str) -> None:
-        with open(os.path.join(self.app, "requirements.txt"), "a", encoding="utf-8") as handle:
-            handle.write(requirement + "\n")
+        self.restore_requirements()
 
     def build(self) -> float:
         # What the `launchpack` console script runs (pip install -e . would put it on PATH).
@@ -77,7 +86,7 @@ class LaunchpackLocal:
         return timed(command, env, cwd=self.app)
 
 
-class Launchpack:
+class Launchpack(Side):
     """Heroku's bin/compile: a fresh BUILD_DIR every build, the environment restored from CACHE_DIR."""
 
     name = "heroku bin/compile"
@@ -91,11 +100,7 @@ class Launchpack:
     def reset(self) -> None:
         shutil.rmtree(self.cache, ignore_errors=True)
         os.makedirs(self.cache)
-        shutil.copyfile(os.path.join(EXAMPLE, "requirements.txt"), os.path.join(self.app, "requirements.txt"))
-
-    def add_package(self, requirement: str) -> None:
-        with open(os.path.join(self.app, "requirements.txt"), "a", encoding="utf-8") as handle:
-            handle.write(requirement + "\n")
+        self.restore_requirements()
 
     def build(self) -> float:
         build_dir = tempfile.mkdtemp(prefix="build_", dir=self.work)
@@ -113,7 +118,7 @@ class Launchpack:
             shutil.rmtree(build_dir, ignore_errors=True)
 
 
-class Warpdrive:
+class Warpdrive(Side):
     name = "warpdrive build"
 
     def __init__(self, work: str, tool_venv: str):
@@ -128,12 +133,8 @@ class Warpdrive:
     def reset(self) -> None:
         shutil.rmtree(self.project, ignore_errors=True)
         shutil.rmtree(self.pip_cache, ignore_errors=True)
-        shutil.copyfile(os.path.join(EXAMPLE, "requirements.txt"), os.path.join(self.app, "requirements.txt"))
+        self.restore_requirements()
         self.cold = True
-
-    def add_package(self, requirement: str) -> None:
-        with open(os.path.join(self.app, "requirements.txt"), "a", encoding="utf-8") as handle:
-            handle.write(requirement + "\n")
 
     def build(self) -> float:
         tool_bin = os.path.join(self.tool_venv, "bin")
