@@ -6,12 +6,13 @@ fixture directories. The build steps act on the AppInfo it returns.
 
 from __future__ import annotations
 
+import configparser
 import os
 import shlex
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import appfiles, errors, pyproject, python_version, server_choice, servers
+from runtime import appfiles, entry_points, errors, pyproject, python_version, server_choice, servers
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -33,9 +34,14 @@ MARKERS = (
     "app.py",
     "app.sh",
     "paste.ini",
+    "production.ini",
+    "main.py",
 )
 
-PASTE_INI = "paste.ini"
+# PasteDeploy configuration files, in the order they are looked for (Pyramid's cookiecutters
+# ship production.ini and development.ini), and the sections that define the "main" app.
+PASTE_FILES = ("production.ini", "paste.ini")
+PASTE_MAIN_SECTIONS = ("app:main", "pipeline:main", "composite:main", "filter-app:main")
 SERVER_ARGS = ".launchpack/server_args"
 
 # Hooks the build runs, in order, with where they live in the app.
@@ -87,11 +93,14 @@ class AppInfo:
     python_requests: tuple[python_version.PythonRequest, ...]
     dependencies: DependencySource
     # What the web process runs, by precedence (a user Procfile's web: line overrides them all):
-    # "shell" (app.sh) | "python" (app.py) | "paste" (paste.ini) | "django" | "wsgi"
+    # "shell" (app.sh) | "python" (app.py run as a script) | "paste" (production.ini, paste.ini)
+    # | "django" | "wsgi" (a WSGI callable: LAUNCHPACK_WSGI_APP, app.py's app, wsgi.py, ...)
     # | "procfile" (nothing detected: only the user's Procfile says how to run it)
     kind: str
     django: django.DjangoProject | None = None
-    wsgi_app: str | None = None  # "module:callable": LAUNCHPACK_WSGI_APP, or wsgi.py's application
+    wsgi_app: str | None = None  # "module:object" (gunicorn's syntax, factory calls allowed)
+    entry: entry_points.Entry | None = None  # the WSGI entry point found and why (wsgi_app's source)
+    paste_ini: str | None = None  # the PasteDeploy file a "paste" app is served from
     static: StaticMapping | None = None  # configured mapping for non-Django apps
     hooks: dict[str, str] = field(default_factory=dict)  # hook name -> relative path, present ones only
     procfile: procfile_gen.Procfile | None = None
@@ -179,15 +188,6 @@ def dependency_source(app_dir: str, project: pyproject.Pyproject | None = None) 
     return DependencySource("none")
 
 
-def wsgi_entry_point(app_dir: str, config: ConfigVars) -> str | None:
-    override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
-    if override:
-        return override if ":" in override else override + ":application"
-    if os.path.isfile(os.path.join(app_dir, "wsgi.py")) or os.path.isfile(os.path.join(app_dir, "wsgi", "__init__.py")):
-        return "wsgi:application"
-    return None
-
-
 def server_mode(config: ConfigVars) -> str:
     mode = (config.get("LAUNCHPACK_SERVER_MODE") or "auto").strip().lower() or "auto"
     if mode not in servers.MODES:
@@ -207,19 +207,67 @@ def server_args(app_dir: str) -> str:
     return text
 
 
-def app_kind(app_dir: str, project: django.DjangoProject | None, wsgi_app: str | None) -> str | None:
-    """The app type, by precedence: app.sh, app.py, paste.ini, Django, wsgi.py."""
-    if os.path.isfile(os.path.join(app_dir, "app.sh")):
-        return "shell"
-    if os.path.isfile(os.path.join(app_dir, "app.py")):
-        return "python"
-    if os.path.isfile(os.path.join(app_dir, PASTE_INI)):
-        return "paste"
-    if project:
-        return "django"
-    if wsgi_app:
-        return "wsgi"
+def paste_config(app_dir: str) -> str | None:
+    """production.ini, else paste.ini, if it defines the "main" app PasteDeploy loads."""
+    for name in PASTE_FILES:
+        text = appfiles.read_text(app_dir, name)
+        if text is None:
+            continue
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(text, source=name)
+        except configparser.Error as exc:
+            raise errors.ConfigFileUnreadable(path=name, reason=f"it is not a valid .ini file: {exc}") from None
+        if any(parser.has_section(section) for section in PASTE_MAIN_SECTIONS):
+            return name
     return None
+
+
+def detect_web(
+    app_dir: str, config: ConfigVars, project: django.DjangoProject | None, metadata: pyproject.Pyproject | None
+) -> tuple[str | None, entry_points.Entry | None, str | None]:
+    """(app kind, WSGI entry point, PasteDeploy file), by precedence: LAUNCHPACK_WSGI_APP, app.sh,
+    app.py, production.ini/paste.ini, Django, wsgi.py, main.py/asgi.py, a package with an app."""
+    override = entry_points.from_config(config)
+    if override:
+        return ("django" if project else "wsgi"), override, None
+    if os.path.isfile(os.path.join(app_dir, "app.sh")):
+        return "shell", None, None
+    if os.path.isfile(os.path.join(app_dir, "app.py")):
+        entry = entry_points.from_app_py(app_dir)
+        return ("wsgi" if entry else "python"), entry, None
+    paste = paste_config(app_dir)
+    if paste:
+        return "paste", None, paste
+    if project:
+        return "django", None, None
+    entry = entry_points.from_wsgi_py(app_dir) or entry_points.from_modules(app_dir, metadata and metadata.name)
+    return ("wsgi" if entry else None), entry, None
+
+
+def describe_web(info: AppInfo) -> str:
+    """What the web process runs and why, in a line (the build output and `launchpack explain`)."""
+    if info.user_web:
+        return "your Procfile's web: line starts the app"
+    if info.kind == "shell":
+        return "app.sh at the app root: the web process runs it (it must exec a server that listens on $PORT)"
+    if info.kind == "python":
+        return (
+            "app.py defines no WSGI callable (app, application, create_app, make_app) at module level:\n"
+            "the web process runs it as a script (python app.py), which must listen on $PORT itself"
+        )
+    if info.kind == "paste":
+        return f"{info.paste_ini} defines the main app: served from it with PasteDeploy"
+    if info.entry:
+        how = " (a factory: called once in each server process)" if info.entry.target.endswith(")") else ""
+        fallback = "; if it is not a WSGI callable, app.py runs as a script" if info.entry.script_fallback else ""
+        served = f"{info.entry.target}{how}{fallback}"
+        if info.django:
+            return f"Django ({info.django.manage_py}), serving {served}: {info.entry.source}"
+        return f"a WSGI app, {served}: {info.entry.source}"
+    if info.django:
+        return f"Django ({info.django.manage_py}, settings {info.django.settings} from {info.django.settings_source})"
+    return "LAUNCHPACK_SERVER_MODE=minimal: the server's own configuration names the app"
 
 
 def static_mapping(config: ConfigVars) -> StaticMapping | None:
@@ -243,9 +291,13 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
     dependencies = dependency_source(app_dir, metadata)
     procfile = read_procfile(app_dir)
     project = django.find_project(app_dir, config.get("DJANGO_SETTINGS_MODULE"))
-    wsgi_app = wsgi_entry_point(app_dir, config)
-    kind = app_kind(app_dir, project, wsgi_app)
     user_web = bool(procfile and procfile.get("web"))
+    try:
+        kind, entry, paste_ini = detect_web(app_dir, config, project, metadata)
+    except errors.SeveralWsgiApps:
+        if not user_web:
+            raise
+        kind, entry, paste_ini = None, None, None  # the Procfile's web: line says which
     mode = server_mode(config)
     if kind is None:
         if user_web:
@@ -256,8 +308,6 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
             raise errors.NoWebProcess()
     if kind == "shell" and not user_web and not os.access(os.path.join(app_dir, "app.sh"), os.X_OK):
         raise errors.AppShNotExecutable()
-    if kind == "django" and not (config.get("LAUNCHPACK_WSGI_APP") or "").strip():
-        wsgi_app = None  # from WSGI_APPLICATION, which only Django itself can tell (at build time)
     hooks = {
         name: path
         for name, path in {**BUILD_HOOKS, **RUN_HOOKS}.items()
@@ -271,7 +321,10 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
         dependencies=dependencies,
         kind=kind,
         django=project,
-        wsgi_app=wsgi_app if kind in ("django", "wsgi") else None,
+        # A Django app's comes from WSGI_APPLICATION, which only Django itself can tell (at build time).
+        wsgi_app=entry.target if entry and kind in ("django", "wsgi") else None,
+        entry=entry if kind in ("django", "wsgi") else None,
+        paste_ini=paste_ini,
         static=None if kind == "django" else static_mapping(config),
         hooks=hooks,
         procfile=procfile,

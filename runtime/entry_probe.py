@@ -1,13 +1,17 @@
 """Runs inside the app's environment at build time: loads the WSGI entry point, writes JSON.
 
-    <app venv>/bin/python entry_probe.py RESULT.json module|paste TARGET
+    <app venv>/bin/python entry_probe.py RESULT.json paste INI
+    <app venv>/bin/python entry_probe.py RESULT.json module TARGET
+    <app venv>/bin/python entry_probe.py RESULT.json candidates TARGET [TARGET...]
 
-TARGET is "module:callable" or a paste.ini path. The result goes to a file, since the app may
-print while it is imported. On failure it reports the error located in the user's files,
-without this script's own frames.
+A target is "module:object" in gunicorn's syntax (launchpack_target). Of candidates (app.py's)
+the first that is a WSGI callable is chosen, and none may be: the build then runs app.py as a
+script. The loaded object's protocol is reported (WSGI, ASGI, or neither), so that
+an ASGI app is never handed to a WSGI server. The result goes to a file, since the app may print
+while it is imported. On failure it reports the error located in the user's files, without
+launchpack's own frames.
 """
 
-import importlib
 import json
 import os
 import sys
@@ -16,6 +20,11 @@ import traceback
 # This script's directory is the buildpack's core: it must not shadow the app's modules.
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+sys.path.append(os.path.join(HERE, "slug"))  # launchpack_target, as the web process loads targets
+import launchpack_target  # noqa: E402
+
+# Files under these are launchpack's (its runtime dir, the interpreter it copied), not the user's.
+NOT_USER = (os.sep + "site-packages" + os.sep, os.sep + ".launchpack-runtime" + os.sep)
 
 
 def user_frames(exc: BaseException, app_dir: str) -> list[traceback.FrameSummary]:
@@ -25,7 +34,7 @@ def user_frames(exc: BaseException, app_dir: str) -> list[traceback.FrameSummary
         if frame.filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
             continue
         path = os.path.abspath(frame.filename)
-        if path.startswith(app_dir + os.sep) and os.sep + "site-packages" + os.sep not in path and path != __file__:
+        if path.startswith(app_dir + os.sep) and not any(part in path for part in NOT_USER) and path != __file__:
             frames.append(frame)
     return frames
 
@@ -39,28 +48,41 @@ def describe(frames: list[traceback.FrameSummary], app_dir: str) -> list[str]:
     return lines
 
 
-def load(kind: str, target: str):
-    if kind == "paste":
-        from paste.deploy import loadapp
+def load_paste(path: str):
+    from paste.deploy import loadapp
 
-        return loadapp("config:" + os.path.abspath(target))
-    module_name, _, attribute = target.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in (attribute or "application").split("."):
-        obj = getattr(obj, part)
-    return obj
+    return loadapp("config:" + os.path.abspath(path))
+
+
+def choose(targets: list[str]) -> dict:
+    """The first target that is a WSGI callable, and what the others are."""
+    rejected = []
+    for target in targets:
+        obj = launchpack_target.load(target)
+        kind, what = launchpack_target.protocol(obj), launchpack_target.describe(obj)
+        if kind == "wsgi":
+            return {"ok": True, "target": target, "protocol": kind, "what": what, "rejected": rejected}
+        if kind == "asgi":
+            return {"ok": False, "asgi": True, "target": target, "what": what}
+        rejected.append({"target": target, "what": what, "protocol": kind})
+    return {"ok": True, "target": None, "rejected": rejected}
 
 
 def main() -> int:
-    result_path, kind, target = sys.argv[1:4]
+    result_path, kind, *targets = sys.argv[1:]
     app_dir = os.path.abspath(os.getcwd())
     if app_dir not in sys.path:
         sys.path.insert(0, app_dir)
     try:
-        application = load(kind, target)
-        if not callable(application):
-            raise TypeError(f"{target} is a {type(application).__name__}, not a WSGI callable")
-        result = {"ok": True}
+        if kind == "paste":
+            application = load_paste(targets[0])
+            if launchpack_target.protocol(application) != "wsgi":
+                raise TypeError(f"{targets[0]} loads {launchpack_target.describe(application)}, not a WSGI callable")
+            result = {"ok": True, "target": targets[0], "protocol": "wsgi"}
+        else:
+            result = choose(targets if kind == "candidates" else targets[:1])
+            if kind != "candidates" and result.get("ok") and result["target"] is None:
+                result = {"ok": False, "not_wsgi": True, **result["rejected"][0]}
     except BaseException as exc:  # noqa: BLE001 - anything the app raises is the app's error to report
         where = None
         if isinstance(exc, SyntaxError) and exc.filename:
@@ -70,6 +92,8 @@ def main() -> int:
             where = f"{os.path.relpath(os.path.abspath(frames[-1].filename), app_dir)}, line {frames[-1].lineno}"
         summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         result = {"ok": False, "error": summary, "where": where, "frames": describe(frames, app_dir)}
+        if isinstance(exc, ImportError) and exc.name == "pkg_resources":
+            result["pkg_resources"] = True
     with open(result_path, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return 0

@@ -261,10 +261,46 @@ class ProcfileInvalid(LaunchpackError):
 
 class NoWebProcess(LaunchpackError):
     title = "launchpack cannot tell how to start your app"
-    detail = "Found no app.sh, app.py, paste.ini, manage.py, wsgi.py, and no Procfile with a 'web:' line."
+    detail = (
+        "Found no app.sh, app.py, production.ini or paste.ini, manage.py, wsgi.py or main.py, no package\n"
+        "whose __init__.py defines app, application, create_app or make_app, and no Procfile with a 'web:' line."
+    )
     fix = (
-        "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable,\n"
-        "or add a Procfile with a 'web:' line."
+        "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable\n"
+        "(or module:create_app() for an app factory), or add a Procfile with a 'web:' line."
+    )
+
+
+class WsgiAppInvalid(LaunchpackError):
+    title = "The config var LAUNCHPACK_WSGI_APP={value} is not a WSGI entry point launchpack understands"
+    detail = "{reason}."
+    fix = (
+        "Write it as gunicorn does: module:name (e.g. myapp.wsgi:application), or module:factory()\n"
+        "for an app factory, with literal arguments if any (e.g. flaskr:create_app())."
+    )
+
+
+class SeveralWsgiApps(LaunchpackError):
+    title = "Several of your app's packages define a WSGI app: {found}"
+    detail = "launchpack serves one, and cannot tell which."
+    fix = "Set the config var LAUNCHPACK_WSGI_APP to the one to serve (e.g. LAUNCHPACK_WSGI_APP={example})."
+
+    def __init__(self, **facts: object):
+        facts.setdefault("example", str(facts.get("found", "")).split(", ")[0])
+        super().__init__(**facts)
+
+
+class AsgiApp(LaunchpackError):
+    title = "Your app's entry point {target} is an ASGI application ({what}), not a WSGI one"
+    detail = (
+        "launchpack serves apps with a WSGI server (mod_wsgi, gunicorn, uWSGI, waitress), which would\n"
+        "answer every request to an ASGI app (FastAPI, Starlette, Quart, Litestar, Django's asgi.py)\n"
+        "with an error. launchpack cannot serve ASGI apps yet."
+    )
+    fix = (
+        "Until it can, start an ASGI server yourself: add uvicorn to your requirements and a Procfile with\n"
+        '  web: uvicorn {module}:{name} --host 0.0.0.0 --port "$PORT"\n'
+        "or, if your app also has a WSGI callable, set LAUNCHPACK_WSGI_APP to it."
     )
 
 
@@ -387,6 +423,32 @@ class ModWsgiUnavailable(LaunchpackError):
     fix = (
         "Use a stack with Apache's development files (apache2-dev), add mod_wsgi-httpd to your\n"
         "requirements (it bundles Apache), or choose another server: LAUNCHPACK_SERVER=gunicorn."
+    )
+
+
+class EntryPointNotWsgi(LaunchpackError):
+    title = "Your app's entry point {target} is {what}, not a WSGI callable"
+    detail = "A WSGI server calls it as app(environ, start_response); every request would fail."
+    fix = "Point LAUNCHPACK_WSGI_APP (or wsgi.py's application) at your WSGI app, e.g. a Flask or Django application."
+
+
+class PkgResourcesMissing(LaunchpackError):
+    title = "Your app needs pkg_resources, which your environment does not have"
+    detail = "{error}{frames}"
+    fix = (
+        "pkg_resources comes with setuptools, before version 82 (it is not installed by default in new\n"
+        "environments). Add 'setuptools<82' to {dependency_file}, or upgrade what imports it (older\n"
+        "PasteDeploy and Pyramid releases do: PasteDeploy 3.1 and Pyramid 2.1 work without it)."
+    )
+
+
+class DjangoChecksFailed(LaunchpackError):
+    title = "Django's system checks found errors in your app"
+    detail = "{error}"
+    fix = (
+        "Fix them{where}: an app that fails its checks would answer every request with an error. The build\n"
+        "runs `manage.py check` with your config vars set; if your checks need a service the build cannot\n"
+        "reach, set the config var LAUNCHPACK_SKIP_DJANGO_CHECKS=1."
     )
 
 

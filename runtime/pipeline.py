@@ -16,6 +16,7 @@ import procfile_gen
 from runtime import (
     appinfo,
     entry_check,
+    entry_points,
     envcache,
     errors,
     hooks,
@@ -113,7 +114,7 @@ def environment_key(info: AppInfo, interpreter, config: ConfigVars) -> dict[str,
         interpreter.description,
         plan.label,
         dependency_files(info),
-        servers.requirements(info.kind, info.server, info.serves_wsgi).values(),
+        web_requirements(info).values(),
         app_dir=info.app_dir,
         source=info.dependencies.kind,
         server=info.server,
@@ -125,9 +126,21 @@ def install_dependencies(
 ) -> None:
     plan = installers.plan(info, config)
     with out.step(f"Installing dependencies ({info.dependencies.label}) with {plan.label}"):
-        needed = servers.requirements(info.kind, info.server, info.serves_wsgi)
+        needed = web_requirements(info)
         installers.install(plan, info, interpreter, layout, env, out, list(needed.values()))
         installers.add_missing(plan, needed, interpreter, layout, env, out)
+
+
+def web_requirements(info: AppInfo) -> dict[str, str]:
+    """What the web process needs installed (dist -> requirement): the server's requirements, and
+    the fallbacks (servers.fallbacks) for the distributions the app's dependency files do not name,
+    so that a version the app asks for is never contradicted."""
+    needed = servers.requirements(info.kind, info.server, info.serves_wsgi)
+    fallbacks = servers.fallbacks(info.kind, info.serves_wsgi)
+    if fallbacks:
+        named = installers.named_distributions(dependency_files(info))
+        needed.update({dist: req for dist, req in fallbacks.items() if dist not in named})
+    return needed
 
 
 def prepare_environment(
@@ -203,7 +216,7 @@ def web_app(info: AppInfo, layout: Layout, wsgi_app: str | None, static_url, sta
         # A STATIC_URL on another host (a CDN) is not ours to serve.
         serve_static=bool(serve_static and static_root and static_url and static_url.startswith("/"))
         and not static_url.startswith("//"),
-        paste_ini=appinfo.PASTE_INI if info.kind == "paste" else None,
+        paste_ini=info.paste_ini if info.kind == "paste" else None,
         mode=info.server_mode,
         server_args=info.server_args,
     )
@@ -226,7 +239,7 @@ def framework_steps(
 ) -> tuple[WebApp | None, dict, dict[str, str]]:
     """(what the web process serves, launch.json facts, env.sh exports)."""
     if info.django:
-        with out.step("Django: collecting static files"):
+        with out.step("Django: collecting static files, running the system checks"):
             if env_key is None:
                 result = django_build.build(info.django, layout, config, env, out)
             else:
@@ -263,19 +276,51 @@ def check_entry_point(
     env: Mapping[str, str],
     out: Output,
     env_key: Mapping[str, str] | None = None,
-) -> None:
-    """Import the WSGI entry point once, so that an app that cannot start fails its build."""
+) -> tuple[AppInfo, WebApp | None]:
+    """Load the WSGI entry point once, so that an app that cannot start fails its build.
+
+    Returns the app and its web process as the check found them: the entry point is the
+    candidate that proved to be a WSGI callable, and an app.py with none runs as a script."""
     if web is None or not info.serves_wsgi or not (web.wsgi_app or web.paste_ini):
-        return
+        return info, web
+    entry = info.entry if info.entry and info.entry.target == web.wsgi_app else None
+    request = entry_request(info, web, entry)
+    shown = " or ".join(request.targets)
     if config.flag("LAUNCHPACK_SKIP_IMPORT_CHECK"):
-        out.header("Not importing the WSGI entry point: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
-        return
-    target = web.paste_ini or web.wsgi_app
-    with out.step(f"Importing the WSGI entry point {target}"):
+        out.header(f"Not importing the WSGI entry point {shown}: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
+        return info, web
+    apache_only = entry_points.apache_only_import(info.app_dir, web.wsgi_app) if info.server == "mod_wsgi" else None
+    if apache_only:
+        out.header(f"Not importing the WSGI entry point {shown} in the build: {apache_only}")
+        out.info("mod_wsgi, the server that runs it, loads it when the web process starts.")
+        return info, web
+    with out.step(f"Importing the WSGI entry point {shown}"):
         if env_key is None:
-            entry_check.check(web, layout, env)
-        elif entry_check.check_unless_unchanged(web, layout, config, env, env_key):
+            outcome, skipped = entry_check.check(request, layout, env), False
+        else:
+            outcome, skipped = entry_check.check_unless_unchanged(request, layout, config, env, env_key)
+        if skipped:
             out.info("Nothing it depends on changed (environment, app files, config vars) since it last imported.")
+        for rejected in outcome.rejected:
+            out.info(f"{rejected['target']} is {rejected['what']}, not a WSGI callable.")
+    if request.kind == "candidates" and outcome.target is None:
+        out.header("app.py defines no WSGI callable: the web process runs it as a script (python app.py)")
+        out.info("It must listen on $PORT itself.")
+        return dataclasses.replace(info, kind="python", wsgi_app=None, entry=None), None
+    if request.kind != "paste" and outcome.target != web.wsgi_app:
+        out.info(f"Serving {outcome.target}.")
+        web = dataclasses.replace(web, wsgi_app=outcome.target)
+        info = dataclasses.replace(info, wsgi_app=outcome.target)
+    return info, web
+
+
+def entry_request(info: AppInfo, web: WebApp, entry) -> entry_check.Request:
+    dependency_file = info.dependencies.files[0] if info.dependencies.files else "requirements.txt"
+    if web.paste_ini:
+        return entry_check.Request("paste", (web.paste_ini,), dependency_file)
+    if entry is not None and entry.script_fallback:
+        return entry_check.Request("candidates", entry.targets, dependency_file)
+    return entry_check.Request("module", (web.wsgi_app,), dependency_file)
 
 
 def build(
@@ -290,6 +335,7 @@ def build(
     info = appinfo.inspect_app(layout.app_dir, config)
     if server_request is not None:
         info = dataclasses.replace(info, server_request=server_request)
+    out.header("App: " + appinfo.describe_web(info))
     info = decide_server(info, platform_env, out)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
@@ -322,7 +368,7 @@ def build(
     run_build_hook("build", info, env, out)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
     run_build_hook("post_compile", info, env, out)
-    check_entry_point(info, web, layout, config, env, out, env_key)
+    info, web = check_entry_point(info, web, layout, config, env, out, env_key)
 
     generated = processes.generate(info, web, layout.env_prefix())
     launch = {

@@ -24,6 +24,7 @@ class Pyproject:
     declares_dependencies: bool = False  # [project] has a `dependencies` key
     requires_python: str | None = None
     poetry_dependencies: bool = False  # [tool.poetry.dependencies] (Poetry before [project] support)
+    name: str | None = None  # [project] name: which of the app's packages is the app (entry_points)
 
 
 TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
@@ -33,7 +34,7 @@ ANY_KEY = re.compile(r"^\s*([A-Za-z0-9_\"'-]+)\s*=")
 
 def _fallback_parse(text: str) -> Pyproject:
     table = ""
-    found: dict[str, object] = {"has_project": False, "deps": False, "requires": None, "poetry": False}
+    found: dict[str, object] = {"has_project": False, "deps": False, "requires": None, "poetry": False, "name": None}
     for line in text.splitlines():
         header = TABLE.match(line)
         if header:
@@ -44,12 +45,15 @@ def _fallback_parse(text: str) -> Pyproject:
         if table != "project":
             continue
         string = STRING_KEY.match(line)
-        if string and string.group(1) == "requires-python":
-            found["requires"] = string.group(2) if string.group(2) is not None else string.group(3)
+        if string and string.group(1) in ("requires-python", "name"):
+            value = string.group(2) if string.group(2) is not None else string.group(3)
+            found["requires" if string.group(1) == "requires-python" else "name"] = value
         key = ANY_KEY.match(line)
         if key and key.group(1) == "dependencies":
             found["deps"] = True
-    return Pyproject(bool(found["has_project"]), bool(found["deps"]), found["requires"], bool(found["poetry"]))  # type: ignore[arg-type]
+    return Pyproject(
+        bool(found["has_project"]), bool(found["deps"]), found["requires"], bool(found["poetry"]), found["name"]  # type: ignore[arg-type]
+    )
 
 
 def parse(text: str) -> Pyproject:
@@ -66,6 +70,7 @@ def parse(text: str) -> Pyproject:
         declares_dependencies="dependencies" in project,
         requires_python=requires if isinstance(requires, str) else None,
         poetry_dependencies="dependencies" in poetry,
+        name=project.get("name") if isinstance(project.get("name"), str) else None,
     )
 
 

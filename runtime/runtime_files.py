@@ -14,6 +14,7 @@ SLUG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slug")
 RUNTIME_MODULES = (
     "launchpack_env.py",
     "launchpack_wsgi.py",
+    "launchpack_target.py",
     "launchpack_graceful.py",
     "launchpack_waitress.py",
     "launchpack_mod_wsgi.conf",

@@ -13,7 +13,7 @@ import os
 
 from runtime import installers, pipeline, processes, servers
 from runtime.adapters.local_project import Project
-from runtime.appinfo import BUILD_HOOKS, RUN_HOOKS, AppInfo
+from runtime.appinfo import BUILD_HOOKS, RUN_HOOKS, AppInfo, describe_web
 from runtime.config import ConfigVars
 from runtime.python_version import Interpreter
 from runtime.servers import WebApp
@@ -51,27 +51,37 @@ def package_manager_facts(info: AppInfo, config: ConfigVars) -> dict:
     return {"name": plan.label, "files": list(deps.files), "why": why}
 
 
-def app_type_facts(info: AppInfo, config: ConfigVars) -> dict:
+def app_type_facts(info: AppInfo, config: ConfigVars, launch: dict | None = None) -> dict:
+    """The app type, as the build decided it (app.py's import check may have made it a script)."""
+    if launch and launch.get("kind") and launch["kind"] != info.kind:
+        info = dataclasses.replace(info, kind=launch["kind"], entry=None, wsgi_app=launch.get("wsgi_app"))
     if info.django:
         dj = info.django
         why = f"{dj.manage_py} at the app root; settings module {dj.settings} (from {dj.settings_source})"
-    elif info.kind == "wsgi":
-        override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
-        why = f"LAUNCHPACK_WSGI_APP={override}" if override else "wsgi.py at the app root"
+        if info.entry:
+            why += f"; serving {info.entry.target} ({info.entry.source})"
     else:
-        why = "no manage.py or wsgi.py: your Procfile's web: line starts the app"
+        why = describe_web(info)
     return {"kind": info.kind, "why": why}
 
 
 def entry_point_facts(info: AppInfo, config: ConfigVars, launch: dict | None) -> dict:
     if info.django:
-        where = f"WSGI_APPLICATION in {info.django.settings}"
+        where = info.entry.source if info.entry else f"WSGI_APPLICATION in {info.django.settings}"
         if launch and launch.get("wsgi_app"):
             return {"value": launch["wsgi_app"], "source": where}
         return {"value": None, "source": f"{where}: {WHEN_BUILT}"}
-    if info.wsgi_app:
-        override = (config.get("LAUNCHPACK_WSGI_APP") or "").strip()
-        return {"value": info.wsgi_app, "source": "LAUNCHPACK_WSGI_APP" if override else "wsgi.py's application"}
+    if launch and launch.get("wsgi_app"):
+        source = info.entry.source if info.entry else "the build"
+        if info.entry and launch["wsgi_app"] != info.entry.target:
+            source += f"; the build's import check chose {launch['wsgi_app']}"
+        return {"value": launch["wsgi_app"], "source": source}
+    if launch and launch.get("kind") == "python":
+        return {"value": None, "source": "app.py defines no WSGI callable: it runs as a script"}
+    if info.wsgi_app and info.entry:
+        return {"value": info.wsgi_app, "source": info.entry.source}
+    if info.kind == "paste":
+        return {"value": info.paste_ini, "source": "PasteDeploy's main app"}
     return {"value": None, "source": "your Procfile's web: command"}
 
 
@@ -154,7 +164,7 @@ def facts(
         },
         "python": python_facts(info, interpreter, launch),
         "package_manager": package_manager_facts(info, config),
-        "app_type": app_type_facts(info, config),
+        "app_type": app_type_facts(info, config, launch),
         "entry_point": entry_point_facts(info, config, launch),
         "static": static_facts(info, launch),
         "server": server_facts(info, launch, overrides),

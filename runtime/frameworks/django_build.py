@@ -46,13 +46,15 @@ class DjangoBuild:
     static_root_supplied: bool = False
     serve_static: bool = False  # whether launchpack must serve static files (no WhiteNoise middleware)
     notes: list[str] = field(default_factory=list)
+    settings_loaded: bool = True
+    check_warnings: str = ""  # what Django's system checks warned about (shown again when reused)
 
 
-def probe(project: DjangoProject, settings: str, layout: Layout, env: Mapping[str, str]) -> dict:
+def probe(project: DjangoProject, settings: str, layout: Layout, env: Mapping[str, str], *mode: str) -> dict:
     with tempfile.NamedTemporaryFile("r", suffix=".json", encoding="utf-8") as result:
         completed = pythonenv.run_python(
             layout.venv_dir,
-            [PROBE, result.name],
+            [PROBE, result.name, *mode],
             cwd=layout.app_dir,
             env={**env, "DJANGO_SETTINGS_MODULE": settings},
             capture_output=True,
@@ -91,6 +93,41 @@ def write_settings_shim(project: DjangoProject, layout: Layout) -> None:
 def build(
     project: DjangoProject, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
 ) -> DjangoBuild:
+    """collectstatic, then Django's system checks (with the settings the app runs with)."""
+    outcome = collect(project, layout, config, env, out)
+    if outcome.settings_loaded:
+        outcome.check_warnings = system_checks(project, outcome.settings_module, layout, config, env, out)
+    return outcome
+
+
+def system_checks(
+    project: DjangoProject, settings: str, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
+) -> str:
+    """Django's `manage.py check` (it imports the URLconf, which the WSGI import does not): an app
+    whose checks fail would answer every request with an error, so its build fails."""
+    if config.flag("LAUNCHPACK_SKIP_DJANGO_CHECKS"):
+        out.info("Skipping Django's system checks: LAUNCHPACK_SKIP_DJANGO_CHECKS is set.")
+        return ""
+    result = probe(project, settings, layout, env, "check")
+    if result.get("ok"):
+        show_check_warnings(result.get("warnings") or "", out)
+        out.info("Django's system checks (manage.py check) passed.")
+        return result.get("warnings") or ""
+    frames = "\n".join(result.get("frames") or [])
+    detail = (result.get("error") or "unknown error") + ("\n" + frames if frames else "")
+    where = result.get("where")
+    raise errors.DjangoChecksFailed(error=detail, where=f" in {where}" if where else "")
+
+
+def show_check_warnings(warnings: str, out: Output) -> None:
+    if warnings:
+        out.warn("Django's system checks found issues that do not stop the build:")
+        out.info(warnings)
+
+
+def collect(
+    project: DjangoProject, layout: Layout, config: ConfigVars, env: Mapping[str, str], out: Output
+) -> DjangoBuild:
     result = probe(project, project.settings, layout, env)
     disabled = config.flag("DISABLE_COLLECTSTATIC")
     if not result.get("ok"):
@@ -100,7 +137,7 @@ def build(
             f"Your Django settings ({project.settings}) failed to load: {result.get('error')}\n"
             "collectstatic is disabled, so the build goes on, but the app will fail to start."
         )
-        return DjangoBuild(wsgi_target(None, project), project.settings)
+        return DjangoBuild(wsgi_target(None, project), project.settings, settings_loaded=False)
 
     outcome = DjangoBuild(
         wsgi_app=wsgi_target(result.get("wsgi_application"), project),

@@ -19,7 +19,7 @@ from runtime.frameworks.django import DjangoProject
 from runtime.layout import Layout
 from runtime.output import Output
 
-STEP_FORMAT = "1"  # bump when launchpack changes what the step does
+STEP_FORMAT = "2"  # 2: the system checks run in the step  # bump when launchpack changes what the step does
 
 
 def _inside(path: str | None, root: str) -> bool:
@@ -63,7 +63,8 @@ def build(
         if outcome.settings_module == django_build.SHIM_MODULE:
             django_build.write_settings_shim(project, layout)
         out.info("Nothing collectstatic depends on changed (environment, app files, config vars):")
-        out.info("reusing the static files and settings findings of the last build.")
+        out.info("reusing the static files, settings findings and system check results of the last build.")
+        django_build.show_check_warnings(outcome.check_warnings, out)
         return outcome
 
     outcome = django_build.build(project, layout, config, env, out)

@@ -1,10 +1,12 @@
-"""Runs inside the app's environment at build time: loads the Django settings, prints JSON.
+"""Runs inside the app's environment at build time: loads the Django settings, writes JSON.
 
-Invoked as ``<app venv>/bin/python django_probe.py RESULT.json`` from the app dir, with the config vars and
-DJANGO_SETTINGS_MODULE set. It reports the settings the build needs (static files, WSGI
-application) or, if the settings fail to load, the user's error located in the user's file,
-without this script's own frames: the user should see their mistake, not our traceback.
-The result goes to a file, because settings modules may print to stdout.
+Invoked as ``<app venv>/bin/python django_probe.py RESULT.json [check]`` from the app dir, with the
+config vars and DJANGO_SETTINGS_MODULE set. It reports the settings the build needs (static
+files, WSGI application) or, with ``check``, runs Django's system checks (``manage.py check``:
+models, URLconf, templates, ...) and reports their errors and warnings in Django's words. If
+something fails to load, it reports the user's error located in the user's file, without this
+script's own frames: the user should see their mistake, not our traceback. The result goes to a
+file, because settings modules may print to stdout.
 """
 
 import json
@@ -15,18 +17,20 @@ import traceback
 # This script's directory holds launchpack's own django.py: it must not shadow the real Django.
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+# Files under these are launchpack's (its runtime dir, the interpreter it copied), not the user's.
+NOT_USER = (os.sep + "site-packages" + os.sep, os.sep + ".launchpack-runtime" + os.sep)
 
 
-def user_frames(exc: BaseException, app_dir: str) -> list[str]:
-    """The traceback lines that point into the app (not Django, not this script)."""
-    lines = []
+def user_frames(exc: BaseException, app_dir: str) -> list[traceback.FrameSummary]:
+    """The frames that point into the app (not Django, not launchpack, not importlib's)."""
+    frames = []
     for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
+            continue
         path = os.path.abspath(frame.filename)
-        if path.startswith(app_dir + os.sep) and os.sep + "site-packages" + os.sep not in path:
-            lines.append(f'  File "{os.path.relpath(path, app_dir)}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line}")
-    return lines
+        if path.startswith(app_dir + os.sep) and not any(part in path for part in NOT_USER):
+            frames.append(frame)
+    return frames
 
 
 def describe_error(exc: BaseException, app_dir: str) -> dict:
@@ -35,14 +39,46 @@ def describe_error(exc: BaseException, app_dir: str) -> dict:
         where = f"{os.path.relpath(os.path.abspath(exc.filename), app_dir)}, line {exc.lineno}"
     frames = user_frames(exc, app_dir)
     if where is None and frames:
-        where = frames[-2 if len(frames) > 1 and frames[-1].startswith("    ") else -1].strip()
+        where = f"{os.path.relpath(os.path.abspath(frames[-1].filename), app_dir)}, line {frames[-1].lineno}"
+    lines = []
+    for frame in frames:
+        path = os.path.relpath(os.path.abspath(frame.filename), app_dir)
+        lines.append(f'  File "{path}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line}")
     summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return {"error": summary, "where": where, "frames": frames}
+    return {"error": summary, "where": where, "frames": lines}
+
+
+def run_checks() -> dict:
+    """Django's system checks, as `manage.py check` runs them (errors fail, warnings are shown)."""
+    import io
+
+    import django
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    django.setup()
+    shown = io.StringIO()
+    try:
+        call_command("check", stdout=shown, stderr=shown)
+    except SystemCheckError as exc:
+        return {"ok": False, "check_failed": True, "error": str(exc).strip()}
+    text = shown.getvalue().strip()
+    return {"ok": True, "warnings": "" if "no issues" in text and "WARNINGS" not in text else text}
 
 
 def main() -> int:
     app_dir = os.path.abspath(os.getcwd())
     sys.path.insert(0, app_dir)
+    if sys.argv[2:] == ["check"]:
+        try:
+            result = run_checks()
+        except Exception as exc:  # noqa: BLE001 - a URLconf that does not import, and the like
+            result = {"ok": False, **describe_error(exc, app_dir)}
+        with open(sys.argv[1], "w", encoding="utf-8") as handle:
+            json.dump(result, handle)
+        return 0
     try:
         import django
         from django.conf import settings

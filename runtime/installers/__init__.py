@@ -15,6 +15,7 @@ then added when the app does not already have it, by uv (or pip).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -67,6 +68,25 @@ def dependency_files(info: AppInfo) -> list[str]:
             if os.path.relpath(path, info.app_dir).split(os.sep)[0] not in ("Procfile", ".profile.d")
         ]
     return [os.path.join(info.app_dir, name) for name in source.files]
+
+
+# A requirement at the start of a line (requirements files, TOML string lists): "name", 'name', name.
+REQUIREMENT_LINE = re.compile(r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?=[<>=!~;\[\s"',]|$)""", re.M)
+
+
+def named_distributions(paths: list[str]) -> set[str]:
+    """The distribution names that start a line of the dependency files (normalised): a cheap,
+    conservative reading used only to avoid adding what the app already asks for."""
+    names = set()
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        found = (match.group(1) for match in REQUIREMENT_LINE.finditer(text))
+        names.update(name.lower().replace("_", "-").replace(".", "-") for name in found)
+    return names
 
 
 def compile_requirements_in(

@@ -26,6 +26,8 @@ import shlex
 from dataclasses import dataclass
 from types import ModuleType
 
+from runtime.slug import launchpack_target
+
 # Every server launchpack can configure; each is a module in this package.
 NAMES = ("mod_wsgi", "gunicorn", "uwsgi", "waitress")
 # What `auto` means when mod_wsgi can be built; the fallback when it cannot.
@@ -37,6 +39,12 @@ GRACE_SECONDS = 25
 # The app kinds a WSGI server serves (app.sh and app.py start their own server).
 WSGI_KINDS = ("django", "wsgi", "paste")
 PASTE_REQUIREMENTS = {"pastedeploy": "PasteDeploy"}
+# Added after the app's own dependencies only when they did not install it (so that a version the
+# app asks for is never contradicted): pkg_resources (setuptools before 82, which new environments
+# lack) for the PasteDeploy and Pyramid releases that still import it.
+PASTE_FALLBACKS = {"setuptools": "setuptools<82"}
+# The module:object every server can load when the app's own cannot be loaded directly.
+LOADER = "launchpack_wsgi:application"
 
 
 def get(name: str) -> ModuleType:
@@ -54,6 +62,11 @@ def requirements(kind: str, server: str, serves_web: bool = True) -> dict[str, s
     if kind == "paste":
         needed.update(PASTE_REQUIREMENTS)
     return needed
+
+
+def fallbacks(kind: str, serves_web: bool = True) -> dict[str, str]:
+    """What the build adds only if the app's dependencies did not install it (dist -> requirement)."""
+    return dict(PASTE_FALLBACKS) if serves_web and kind == "paste" else {}
 
 
 @dataclass(frozen=True)
@@ -77,10 +90,13 @@ class WebApp:
         return bool(self.serve_static and self.static_url and self.static_root)
 
     def entry_point(self, server_serves_static: bool) -> str | None:
-        """The "module:callable" a Python-importing server loads: ours (launchpack_wsgi, which
-        imports theirs) when it must add WhiteNoise or load a paste.ini, else theirs."""
+        """The "module:callable" a server loads: ours (launchpack_wsgi, which loads theirs) when
+        it must add WhiteNoise, load a paste.ini or call a factory (servers other than gunicorn
+        take a plain attribute name only), else theirs."""
         if self.paste_ini or (self.has_static and not server_serves_static):
-            return "launchpack_wsgi:application"
+            return LOADER
+        if self.wsgi_app and not launchpack_target.parse(self.wsgi_app).plain:
+            return LOADER
         return self.wsgi_app
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 
-from runtime.servers import GRACE_SECONDS, WebApp, join, run_path
+from runtime.servers import GRACE_SECONDS, LOADER, WebApp, join, run_path
 
 NAME = "mod_wsgi"
 REQUIREMENTS = {"mod-wsgi": "mod_wsgi"}
@@ -43,7 +43,7 @@ def web_command(web: WebApp) -> str:
     if web.paste_ini:
         parts.append(f"--application-type paste --entry-point {run_path(web.paste_ini)}")
     elif web.wsgi_app:
-        module, _, callable_name = web.wsgi_app.partition(":")
+        module, _, callable_name = (web.entry_point(SERVES_STATIC) or LOADER).partition(":")
         parts.append(
             f"--application-type module --entry-point {shlex.quote(module)}"
             f" --callable-object {shlex.quote(callable_name or 'application')}"

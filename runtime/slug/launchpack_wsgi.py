@@ -1,7 +1,8 @@
 """The WSGI callable launchpack's generated web process serves.
 
 It is the app's own callable (recorded at build time in launch.json, next to this module's
-directory) or the app a paste.ini describes (loaded with PasteDeploy's loadapp, as gunicorn,
+directory; "module:object" or a factory call such as "flaskr:create_app()", gunicorn's syntax)
+or the app a paste.ini describes (loaded with PasteDeploy's loadapp, as gunicorn,
 uWSGI and waitress have no paste.ini support of their own that we use), wrapped in WhiteNoise
 when the app has static files and the server cannot serve them itself (gunicorn, waitress).
 The user's code is never edited: this module imports it.
@@ -12,11 +13,12 @@ instance as its callable) is not wrapped a second time.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
 import sys
+
+import launchpack_target  # beside this module in the runtime dir
 
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Django's ManifestStaticFilesStorage and WhiteNoise's own storage add a 12-hex-digit hash.
@@ -26,14 +28,6 @@ HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.\w+$")
 def load_launch() -> dict:
     with open(os.path.join(RUNTIME_DIR, "launch.json"), encoding="utf-8") as handle:
         return json.load(handle)
-
-
-def load_callable(target: str):
-    module_name, _, attribute = target.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in (attribute or "application").split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def load_paste(path: str):
@@ -92,7 +86,7 @@ def build_application():
         app_dir = os.environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
         application = load_paste(os.path.join(app_dir, launch["paste_ini"]))
     else:
-        application = load_callable(launch["wsgi_app"])
+        application = launchpack_target.load(launch["wsgi_app"])  # a factory is called here
     static = launch.get("static") or {}
     if launch.get("serve_static") != "whitenoise":
         return application

@@ -415,8 +415,8 @@ def test_explain_json_on_the_example_apps(cli: Cli, example):
         assert found["entry_point"]["value"] is None  # WSGI_APPLICATION is read by the build
         assert found["processes"]["complete"] is False
     else:
-        assert found["app_type"] == {"kind": "wsgi", "why": "wsgi.py at the app root"}
-        assert found["entry_point"] == {"value": "wsgi:application", "source": "wsgi.py's application"}
+        assert found["app_type"] == {"kind": "wsgi", "why": "a WSGI app, wsgi:application: wsgi.py defines application"}
+        assert found["entry_point"] == {"value": "wsgi:application", "source": "wsgi.py defines application"}
         assert found["processes"]["generated"]["web"].endswith(" --entry-point wsgi --callable-object application")
     assert not os.path.exists(env_dir)  # explaining writes nothing
     text = ok(cli.run(["explain"], cwd=app)).stdout

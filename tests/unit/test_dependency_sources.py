@@ -62,7 +62,7 @@ def test_pyproject_fallback_reader_agrees_with_tomllib():
     assert (
         pyproject._fallback_parse(text)
         == pyproject.parse(text)
-        == pyproject.Pyproject(True, True, ">=3.11,<3.12", True)
+        == pyproject.Pyproject(True, True, ">=3.11,<3.12", True, "a")
     )
 
 
