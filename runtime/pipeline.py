@@ -287,7 +287,8 @@ def check_entry_point(
     request = entry_request(info, web, entry)
     shown = " or ".join(request.targets)
     if config.flag("LAUNCHPACK_SKIP_IMPORT_CHECK"):
-        out.header(f"Not importing the WSGI entry point {shown}: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
+        out.header("Not importing the WSGI entry point: LAUNCHPACK_SKIP_IMPORT_CHECK is set")
+        out.info(f"The web process serves {web.paste_ini or web.wsgi_app} unchecked.")
         return info, web
     apache_only = entry_points.apache_only_import(info.app_dir, web.wsgi_app) if info.server == "mod_wsgi" else None
     if apache_only:
