@@ -142,3 +142,31 @@ def test_readme_shows_the_setup_hook_the_walkthrough_test_runs():
 
     with open(os.path.join(EXAMPLES, "..", "README.md"), encoding="utf-8") as handle:
         assert "```bash\n" + SETUP_HOOK + "```" in handle.read()
+
+
+@pytest.mark.parametrize(
+    "fixture, kind, entry, why",
+    [
+        ("flask_app_py", "wsgi", "app:app", "app.py defines app"),
+        ("flask_factory", "wsgi", "flaskr:create_app()", "the package flaskr defines Flask's app factory create_app"),
+        ("tornado_app", "python", None, "runs it as a script (python app.py)"),
+        ("pyramid_project", "paste", "production.ini", "production.ini defines the main app"),
+    ],
+)
+def test_explain_says_which_app_type_was_chosen_and_why(fixture, kind, entry, why):
+    info = inspect_app(os.path.join(FIXTURES, fixture), config.ConfigVars())
+    project = local_project.Project(fixture, info.app_dir, f"/h/envs/{fixture}", "/h")
+    found = explain.facts(project, info, config.ConfigVars(), Interpreter("/usr/bin/python3.11", (3, 11, 2)), None, {})
+    assert found["app_type"]["kind"] == kind
+    assert why in found["app_type"]["why"]
+    assert found["entry_point"]["value"] == entry
+
+
+def test_explain_after_the_build_found_app_py_is_not_wsgi(tmp_path):
+    """The import check may turn an app.py's candidate down: explain then tells what the build decided."""
+    info = inspect_app(os.path.join(FIXTURES, "flask_app_py"), config.ConfigVars())
+    project = local_project.Project("x", info.app_dir, "/h/envs/x", "/h")
+    launch = {"kind": "python", "wsgi_app": None, "processes": {"web": "exec python app.py"}, "python": "3.11.2"}
+    found = explain.facts(project, info, config.ConfigVars(), Interpreter("/usr/bin/python3.11", (3, 11, 2)), launch, {})
+    assert found["app_type"]["kind"] == "python" and "as a script" in found["app_type"]["why"]
+    assert found["entry_point"] == {"value": None, "source": "app.py defines no WSGI callable: it runs as a script"}
