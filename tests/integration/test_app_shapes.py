@@ -171,12 +171,20 @@ def test_pkg_resources_missing_names_the_package_to_add(heroku: Heroku, app_copy
 # --- point 5: Django's system checks ---------------------------------------------------------
 
 
-def test_django_urlconf_that_no_longer_imports_fails_the_build(heroku: Heroku, app_copy):
+def django_app(app_copy, path: str, change) -> str:
+    """A copy of the example Django project with one of its files changed: change(text) -> text."""
     app = app_copy("django")
-    urls = os.path.join(app, "mysite", "urls.py")
-    with open(urls, encoding="utf-8") as handle:
+    with open(os.path.join(app, path), encoding="utf-8") as handle:
         text = handle.read()
-    write(urls, "from django.conf.urls import url  # Django < 4\n" + text)
+    write(os.path.join(app, path), change(text))
+    return app
+
+
+OLD_URLCONF = "from django.conf.urls import url  # Django < 4\n"  # as 2016's projects have it
+
+
+def test_django_urlconf_that_no_longer_imports_fails_the_build(heroku: Heroku, app_copy):
+    app = django_app(app_copy, "mysite/urls.py", lambda text: OLD_URLCONF + text)
     slug = heroku.build(app)
     assert_clean_failure(
         slug,
@@ -188,11 +196,8 @@ def test_django_urlconf_that_no_longer_imports_fails_the_build(heroku: Heroku, a
 
 
 def test_django_check_errors_fail_the_build_and_can_be_skipped(heroku: Heroku, app_copy):
-    app = app_copy("django")
-    settings = os.path.join(app, "mysite", "settings.py")
-    with open(settings, encoding="utf-8") as handle:
-        text = handle.read()
-    write(settings, text.replace("'django.contrib.sessions.middleware.SessionMiddleware',", ""))
+    session = "'django.contrib.sessions.middleware.SessionMiddleware',"
+    app = django_app(app_copy, "mysite/settings.py", lambda text: text.replace(session, ""))
     failed = heroku.build(app)
     assert_clean_failure(failed, "admin.E410", "SessionMiddleware")
     skipped = heroku.build(app, {"LAUNCHPACK_SKIP_DJANGO_CHECKS": "1"})
@@ -201,10 +206,7 @@ def test_django_check_errors_fail_the_build_and_can_be_skipped(heroku: Heroku, a
 
 
 def test_django_check_warnings_are_shown(heroku: Heroku, app_copy):
-    app = app_copy("django")
-    settings = os.path.join(app, "mysite", "settings.py")
-    with open(settings, "a", encoding="utf-8") as handle:
-        handle.write('\nSTATICFILES_DIRS = ["assets"]\n')
+    app = django_app(app_copy, "mysite/settings.py", lambda text: text + '\nSTATICFILES_DIRS = ["assets"]\n')
     slug = heroku.build(app)
     assert slug.compile.ok, slug.compile.output
     assert "Django's system checks found issues that do not stop the build:" in slug.compile.output
@@ -286,11 +288,7 @@ def test_shapes_through_the_launchpack_command(cli, app_copy, fixture, path, exp
 
 
 def test_django_check_failure_through_the_launchpack_command(cli, app_copy):
-    app = app_copy("django")
-    urls = os.path.join(app, "mysite", "urls.py")
-    with open(urls, encoding="utf-8") as handle:
-        text = handle.read()
-    write(urls, "from django.conf.urls import url\n" + text)
+    app = django_app(app_copy, "mysite/urls.py", lambda text: OLD_URLCONF + text)
     build = cli.run(["build"], cwd=app)
     assert build.returncode == 1, build.output
     assert "Django's system checks found errors in your app" in build.output
