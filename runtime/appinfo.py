@@ -207,9 +207,9 @@ def server_args(app_dir: str) -> str:
     return text
 
 
-def paste_config(app_dir: str) -> str | None:
+def paste_config(app_dir: str, names: tuple[str, ...] = PASTE_FILES) -> str | None:
     """production.ini, else paste.ini, if it defines the "main" app PasteDeploy loads."""
-    for name in PASTE_FILES:
+    for name in names:
         text = appfiles.read_text(app_dir, name)
         if text is None:
             continue
@@ -221,6 +221,21 @@ def paste_config(app_dir: str) -> str | None:
         if any(parser.has_section(section) for section in PASTE_MAIN_SECTIONS):
             return name
     return None
+
+
+def development_ini_hint(app_dir: str) -> str:
+    """What to do about an app whose only PasteDeploy file is development.ini."""
+    try:
+        has_main = paste_config(app_dir, ("development.ini",)) is not None
+    except errors.ConfigFileUnreadable:
+        has_main = False
+    if not has_main:
+        return ""
+    return (
+        "development.ini defines your app, but launchpack serves production.ini (or paste.ini) only:\n"
+        "copy it to production.ini and turn its development settings off (pyramid.reload_templates,\n"
+        "pyramid.includes = pyramid_debugtoolbar). Otherwise: "
+    )
 
 
 def detect_web(
@@ -305,7 +320,7 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
         elif mode == "minimal":  # the server's own config file names the app
             kind = "wsgi"
         else:
-            raise errors.NoWebProcess()
+            raise errors.NoWebProcess(hint=development_ini_hint(app_dir))
     if kind == "shell" and not user_web and not os.access(os.path.join(app_dir, "app.sh"), os.X_OK):
         raise errors.AppShNotExecutable()
     hooks = {

@@ -266,9 +266,13 @@ class NoWebProcess(LaunchpackError):
         "whose __init__.py defines app, application, create_app or make_app, and no Procfile with a 'web:' line."
     )
     fix = (
-        "Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable\n"
+        "{hint}Add a wsgi.py that defines 'application', set LAUNCHPACK_WSGI_APP=module:callable\n"
         "(or module:create_app() for an app factory), or add a Procfile with a 'web:' line."
     )
+
+    def __init__(self, **facts: object):
+        facts.setdefault("hint", "")
+        super().__init__(**facts)
 
 
 class WsgiAppInvalid(LaunchpackError):

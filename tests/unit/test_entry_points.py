@@ -167,3 +167,12 @@ async def asgi_function(scope, receive, send):
 )
 def test_protocol_of_loaded_objects(obj, protocol):
     assert launchpack_target.protocol(obj) == protocol
+
+
+def test_only_development_ini_says_to_make_a_production_ini(tmp_path):
+    with pytest.raises(errors.NoWebProcess) as caught:
+        inspect(tmp_path, {"development.ini": "[app:main]\nuse = egg:tutorial\npyramid.reload_templates = true\n"})
+    assert "copy it to production.ini" in "\n".join(caught.value.render())
+    with pytest.raises(errors.NoWebProcess) as caught:
+        inspect(tmp_path / "other", {})
+    assert "development.ini" not in "\n".join(caught.value.render())
