@@ -327,7 +327,9 @@ def rewrite(path: str, moves: Sequence[tuple[str, str]], build_only: Sequence[st
 
 
 def elf_files(root: str) -> Iterator[str]:
-    """Regular files under root that are ELF files (symlinks are not followed)."""
+    """Regular files under root that are ELF files the dynamic linker may load: shared objects
+    (named *.so or *.so.N, as the linker and Python's importer look for them) and executables.
+    Symlinks are not followed. Only those are opened: an environment has thousands of .py files."""
     for directory, _dirs, files in os.walk(root):
         for name in files:
             path = os.path.join(directory, name)
@@ -335,7 +337,8 @@ def elf_files(root: str) -> Iterator[str]:
                 info = os.lstat(path)
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode) and info.st_size >= 52 and is_elf(path):
+            candidate = ".so" in name or info.st_mode & 0o111
+            if candidate and stat.S_ISREG(info.st_mode) and info.st_size >= 52 and is_elf(path):
                 yield path
 
 

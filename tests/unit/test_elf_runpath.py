@@ -155,11 +155,11 @@ def test_dead_entries_into_the_cache_are_dropped(built):
 def test_files_that_are_not_dynamic_elf_files_are_left_alone(tmp_path):
     (tmp_path / "script.py").write_text("print('hi')\n")
     (tmp_path / "fake.so").write_bytes(b"\x7fELF" + b"\0" * 100)  # truncated nonsense
-    (tmp_path / "plain").write_bytes(elf64(runpath=None))  # dynamic, with no RUNPATH
-    assert elf_runpath.read_runpaths(str(tmp_path / "plain")) == []
+    (tmp_path / "plain.so").write_bytes(elf64(runpath=None))  # dynamic, with no RUNPATH
+    assert elf_runpath.read_runpaths(str(tmp_path / "plain.so")) == []
     moves = ((str(tmp_path), str(tmp_path)),)
     assert elf_runpath.relocate_environment(str(tmp_path), elf_runpath.Relocation(moves, (str(tmp_path),))) == 0
-    assert sorted(os.path.basename(p) for p in elf_runpath.elf_files(str(tmp_path))) == ["fake.so", "plain"]
+    assert sorted(os.path.basename(p) for p in elf_runpath.elf_files(str(tmp_path))) == ["fake.so", "plain.so"]
 
 
 # --- hand-made ELF files: each class and byte order ------------------------------------------
