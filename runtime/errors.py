@@ -113,6 +113,34 @@ class ManagedPythonFailed(LaunchpackError):
     )
 
 
+class RunpathCannotBeRewritten(LaunchpackError):
+    title = "Could not point {path} at the app's own copy of Python"
+    detail = (
+        "Its {kind} is {old}\n"
+        "which is in the build cache, and would have to become {new}\n"
+        "but {reason}."
+    )
+    fix = (
+        "This file was compiled at build time against the Python in the build cache, which the app will not\n"
+        "have when it runs. Install a prebuilt wheel of the package it belongs to instead of building it from\n"
+        "source, or pin a Python version the stack has (then nothing links to the cache), and please report\n"
+        "the file to launchpack."
+    )
+
+
+class RunpathIntoBuildDir(LaunchpackError):
+    title = "Compiled files in the app's environment would look for libraries in the build's directories"
+    detail = (
+        "These files have a RUNPATH or RPATH entry in the build cache or build directory, which do not exist\n"
+        "where the app runs, so they would fail to load there (cannot open shared object file):\n  {files}"
+    )
+    fix = (
+        "Look for the packages these files belong to: their build links against a library outside the\n"
+        "environment (e.g. one built in a bin/pre_compile hook in the build directory). Install their prebuilt\n"
+        "wheels, or build the library inside the app's environment so that it travels with it."
+    )
+
+
 class NoStackPython(LaunchpackError):
     title = "No Python interpreter found on this stack"
     detail = "launchpack looked for python3 executables in {searched}."

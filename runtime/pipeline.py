@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import procfile_gen
 from runtime import (
     appinfo,
+    elf_runpath,
     entry_check,
     entry_points,
     envcache,
@@ -171,9 +172,22 @@ def prepare_environment(
     if store.restored:  # install into a fresh environment, never on top of the old one
         pythonenv.create(interpreter, layout.venv_dir, out, embed=layout.embed_python)
     install_dependencies(info, interpreter, layout, config, env, out)
-    pythonenv.make_relocatable(layout.venv_dir)  # the saved copy must not depend on this build dir
+    # The saved copy must not depend on this build dir, nor its compiled files on the cache.
+    pythonenv.make_relocatable(layout.venv_dir, libraries=library_relocation(interpreter, layout))
     store.save(layout.venv_dir, key)
     return key
+
+
+def library_relocation(interpreter, layout: Layout) -> elf_runpath.Relocation | None:
+    """Where the compiled files of an environment that travels must find their libraries (see
+    runtime/elf_runpath.py); None for a local environment, which stays on this machine and uses
+    the interpreter where it is (a uv-managed one in the cache)."""
+    if not layout.embed_python:
+        return None
+    moves = bool(layout.run_app_dir) and layout.run_app_dir != layout.app_dir
+    return elf_runpath.for_environment(
+        layout.venv_dir, interpreter.managed_root, layout.app_dir, layout.cache_dir, app_moves=moves
+    )
 
 
 def app_relative(path: str | None, layout: Layout) -> str | None:
@@ -388,5 +402,7 @@ def build(
     }
     runtime_files.write_env_script(layout, {k: f'"{v}"' for k, v in exports.items()})
     runtime_files.write_launch(layout, launch)
-    pythonenv.make_relocatable(layout.venv_dir, layout.app_dir, layout.run_app_dir)
+    pythonenv.make_relocatable(
+        layout.venv_dir, layout.app_dir, layout.run_app_dir, libraries=library_relocation(interpreter, layout)
+    )
     return BuildResult(info, interpreter, generated, launch, dict(exports))

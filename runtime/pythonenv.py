@@ -14,7 +14,7 @@ import shutil
 import stat
 import subprocess
 
-from runtime import errors
+from runtime import elf_runpath, errors
 from runtime.output import Output
 from runtime.python_version import Interpreter
 
@@ -154,8 +154,16 @@ def venv_version(venv_dir: str) -> str | None:
     return None
 
 
-def make_relocatable(venv_dir: str, old_app_dir: str | None = None, new_app_dir: str | None = None) -> int:
-    """Rewrite absolute paths so the venv works after being moved. Returns files changed."""
+def make_relocatable(
+    venv_dir: str,
+    old_app_dir: str | None = None,
+    new_app_dir: str | None = None,
+    libraries: elf_runpath.Relocation | None = None,
+) -> int:
+    """Rewrite absolute paths so the venv works after being moved. Returns files changed.
+
+    libraries: for an environment that carries its interpreter, also point the RUNPATH of its
+    compiled files at that copy and check that none looks into the build's directories."""
     changed = 0
     venv_dir = os.path.abspath(venv_dir)
     bin_dir = os.path.join(venv_dir, "bin")
@@ -174,6 +182,8 @@ def make_relocatable(venv_dir: str, old_app_dir: str | None = None, new_app_dir:
         changed += 1
     if old_app_dir and new_app_dir and old_app_dir != new_app_dir:
         changed += _rewrite_paths(venv_dir, old_app_dir, new_app_dir)
+    if libraries is not None:
+        changed += elf_runpath.relocate_environment(venv_dir, libraries)
     return changed
 
 
