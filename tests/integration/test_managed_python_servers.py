@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FIXTURES, write
+from tests.conftest import EXAMPLES, FIXTURES, stylesheets, write
 from tests.harness import pbs_mirror
 from tests.harness.heroku import BUILD_USER, Heroku, chown_tree
 
@@ -96,6 +96,28 @@ def test_heroku_managed_python_serves_with_the_cache_gone(heroku: Heroku, heroku
         assert response.text.startswith(f"python {version}\n"), response.text
         dyno.terminate()
     assert "cannot open shared object file" not in dyno.log()
+
+
+def test_heroku_django_6_on_python_3_12_with_mod_wsgi(heroku: Heroku, heroku_slugs, python_mirror, tmp_path_factory):
+    """A new Django project today: Django 6 requires Python 3.12, which this stack lacks."""
+    app = str(tmp_path_factory.mktemp("django6") / "django")
+    subprocess.run(["cp", "-a", os.path.join(EXAMPLES, "django"), app], check=True)
+    write(os.path.join(app, ".python-version"), "3.12\n")
+    write(os.path.join(app, "requirements.txt"), "Django>=6.0,<6.1\n")
+    heroku_slugs("mod_wsgi")  # the shared cache holds mod_wsgi compiled against 3.12
+    slug = heroku.build(app, mirror_config(python_mirror), cache_dir=heroku_slugs.cache)
+    assert slug.compile.ok, slug.compile.output
+    assert "+ django==6.0." in slug.compile.output and "Django's system checks (manage.py check) passed." in (
+        slug.compile.output
+    )
+    with CacheOutOfReach(heroku_slugs.cache), heroku.start(slug) as dyno:
+        dyno.wait_until_serving()
+        login = dyno.get("/admin/login/")
+        assert login.status == 200, dyno.log()
+        for href in stylesheets(login.text):
+            css = dyno.get(href)
+            assert css.status == 200 and css.headers["content-type"].startswith("text/css"), href
+        dyno.terminate()
 
 
 def runpaths(path: str) -> list[str]:
