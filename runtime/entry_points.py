@@ -13,7 +13,7 @@ import ast
 import os
 from dataclasses import dataclass
 
-from runtime import appfiles, errors
+from runtime import errors
 from runtime.config import ConfigVars
 from runtime.slug import launchpack_target
 
@@ -34,6 +34,9 @@ class Entry:
     candidates: tuple[str, ...] = ()
     # app.py: when no candidate is a WSGI callable, run it as a script (it listens on $PORT itself).
     script_fallback: bool = False
+    # app.py has an `if __name__ == "__main__":` block: as a script it starts its own server (an
+    # ASGI app.py that runs uvicorn there keeps working as a script).
+    runs_itself: bool = False
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -59,19 +62,52 @@ def _names(target: ast.expr) -> list[str]:
     return []
 
 
-def module_bindings(source: str) -> tuple[set[str], set[str]] | None:
-    """(names bound at module level, names of functions defined there), outside any
-    ``if __name__ == "__main__":`` block; None when the file is not valid Python."""
+# Calls that start a server when made at module level: a module that makes one runs itself (its
+# import would block), e.g. `app.run()`, `web.run_app(app)`, `IOLoop.current().start()`.
+SERVING_CALLS = {"run", "run_app", "listen", "serve", "serve_forever", "start", "run_forever", "run_until_complete"}
+
+
+@dataclass(frozen=True)
+class Module:
+    names: frozenset[str]  # bound at module level, outside `if __name__ == "__main__":`
+    functions: frozenset[str]  # functions defined there
+    has_main: bool  # an `if __name__ == "__main__":` block: the file also runs as a script
+    serves_at_import: bool  # a module-level call that starts a server (importing it would block)
+
+
+def read_source(app_dir: str, path: str) -> bytes | None:
+    """The file's bytes, or None when it cannot be read: candidates are only sniffed, so an
+    unreadable one is passed over (what the web process runs is checked later)."""
+    try:
+        with open(os.path.join(app_dir, path), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _call_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return None
+
+
+def parse_module(source: bytes | str) -> Module | None:
+    """What a module binds at module level; None when it is not valid Python. Bytes are parsed as
+    Python reads files (a coding line, a BOM)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
     names: set[str] = set()
     functions: set[str] = set()
+    found = {"main": False, "serves": False}
 
     def visit(body: list[ast.stmt]) -> None:
         for node in body:
             if _is_main_guard(node):
+                found["main"] = True
+                visit(node.orelse)
                 continue
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -87,6 +123,8 @@ def module_bindings(source: str) -> tuple[set[str], set[str]] | None:
                 for alias in node.names:
                     if alias.name != "*":
                         names.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, ast.Expr) and _call_name(node.value) in SERVING_CALLS:
+                found["serves"] = True
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
                 visit(node.body)
                 visit(getattr(node, "orelse", []))
@@ -95,19 +133,26 @@ def module_bindings(source: str) -> tuple[set[str], set[str]] | None:
                 visit(getattr(node, "finalbody", []))
 
     visit(tree.body)
-    return names, functions
+    return Module(frozenset(names), frozenset(functions), found["main"], found["serves"])
+
+
+def module_bindings(source: bytes | str) -> tuple[set[str], set[str]] | None:
+    parsed = parse_module(source)
+    return (set(parsed.names), set(parsed.functions)) if parsed else None
+
+
+def offered(module: str, parsed: Module, attributes: tuple[str, ...] = ATTRIBUTES) -> list[str]:
+    """The targets a module offers: its app attributes, then its factory functions."""
+    return [f"{module}:{a}" for a in attributes if a in parsed.names] + [
+        f"{module}:{f}()" for f in FACTORIES if f in parsed.functions and not any(a in parsed.names for a in attributes)
+    ]
 
 
 def candidates(app_dir: str, path: str, module: str, attributes: tuple[str, ...] = ATTRIBUTES) -> list[str]:
     """The targets a module file offers: its app attributes, then its factory functions."""
-    source = appfiles.read_text(app_dir, path)
-    found = module_bindings(source) if source is not None else None
-    if found is None:
-        return []
-    names, functions = found
-    return [f"{module}:{a}" for a in attributes if a in names] + [
-        f"{module}:{f}()" for f in FACTORIES if f in functions and not any(a in names for a in attributes)
-    ]
+    source = read_source(app_dir, path)
+    parsed = parse_module(source) if source is not None else None
+    return offered(module, parsed, attributes) if parsed else []
 
 
 def from_config(config: ConfigVars) -> Entry | None:
@@ -123,11 +168,22 @@ def from_config(config: ConfigVars) -> Entry | None:
 
 
 def from_app_py(app_dir: str) -> Entry | None:
-    """app.py's WSGI callable, if it binds one at module level (else it is run as a script)."""
-    found = candidates(app_dir, "app.py", "app")
+    """app.py's WSGI callable, if it binds one at module level (else it is run as a script).
+
+    An app.py that starts its server when imported (a module-level app.run()) is a script: the
+    import check would block on it, and `python app.py` is what it was written for."""
+    source = read_source(app_dir, "app.py")
+    parsed = parse_module(source) if source is not None else None
+    found = offered("app", parsed) if parsed and not parsed.serves_at_import else []
     if not found:
         return None
-    return Entry(found[0], f"app.py defines {found[0].partition(':')[2]}", tuple(found[1:]), script_fallback=True)
+    return Entry(
+        found[0],
+        f"app.py defines {found[0].partition(':')[2]}",
+        tuple(found[1:]),
+        script_fallback=True,
+        runs_itself=parsed.has_main,
+    )
 
 
 def from_wsgi_py(app_dir: str) -> Entry | None:
@@ -193,15 +249,32 @@ def module_file(app_dir: str, module: str) -> str | None:
     return None
 
 
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return caught is None or any(
+        isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception") for n in names
+    )
+
+
 def apache_only_import(app_dir: str, target: str | None) -> str | None:
     """'wsgi.py imports mod_wsgi' when the target's module imports what only mod_wsgi provides."""
     path = module_file(app_dir, (target or "").partition(":")[0]) if target else None
-    source = appfiles.read_text(app_dir, path) if path else None
+    source = read_source(app_dir, path) if path else None
     try:
         tree = ast.parse(source) if source else None
     except (SyntaxError, ValueError):
         return None  # the import check reports it
+    guarded = {
+        id(inner)
+        for node in (ast.walk(tree) if tree else ())
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     for node in ast.walk(tree) if tree else ():
+        if id(node) in guarded:  # try: import mod_wsgi / except ImportError: importable anywhere
+            continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module in APACHE_ONLY:
