@@ -1,0 +1,57 @@
+"""Apps written for warpdrive (.warpdrive/ hooks, server_type, server_args, WARPDRIVE_HTTP_PORT)
+built and served through the Heroku, CNB and CLI harnesses."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.harness.heroku import Heroku
+
+pytestmark = pytest.mark.integration
+
+WARPDRIVE_APP = os.path.join(FIXTURES, "warpdrive_app")
+
+USED_LINES = (
+    "-----> Using .warpdrive/server_type (warpdrive's file; .launchpack/server is launchpack's)",
+    "-----> Using .warpdrive/server_args (warpdrive's file; .launchpack/server_args is launchpack's)",
+    "-----> Using .warpdrive/action_hooks/build (warpdrive's file; .launchpack/action_hooks/build is launchpack's)",
+    "-----> Using .warpdrive/action_hooks/setup (warpdrive's file; .launchpack/action_hooks/setup is launchpack's)",
+)
+
+
+def assert_names_warpdrive_files(output: str) -> None:
+    for line in USED_LINES:
+        assert line in output, output
+    assert "Web server: gunicorn (from .warpdrive/server_type)" in output, output
+    assert " !     Warning: .warpdrive/environment: set these variables as config vars" in output, output
+
+
+def test_heroku_builds_and_serves_a_warpdrive_app(heroku: Heroku):
+    slug = heroku.build(WARPDRIVE_APP)
+    assert slug.compile.ok, slug.compile.output
+    out = slug.compile.output
+    assert_names_warpdrive_files(out)
+    assert "Running hook .warpdrive/action_hooks/build" in out and "warpdrive build hook: /tmp/build_" in out
+    web = slug.process_command("web")
+    assert "gunicorn" in web and "--env WARPDRIVE_ARGS=applied" in web, web
+    with heroku.start(slug) as dyno:
+        dyno.wait_until_serving()
+        page = dyno.get("/")
+        assert page.status == 200 and page.text == "Hello from a warpdrive app at /\n"
+        assert page.headers["server"].startswith("gunicorn")  # .warpdrive/server_type took effect
+        assert dyno.get("/env?name=WARPDRIVE_ARGS").text == "applied\n"  # .warpdrive/server_args did
+        assert dyno.get("/env?name=ARGS_PORT").text == f"{dyno.port}\n"  # $VARIABLES expanded at start
+        assert dyno.get("/built").text == "written by .warpdrive/action_hooks/build\n"
+        assert dyno.terminate() < 30
+
+
+def test_heroku_serves_an_app_py_listening_on_warpdrive_http_port(heroku: Heroku):
+    slug = heroku.build(os.path.join(FIXTURES, "warpdrive_app_py"))
+    assert slug.compile.ok, slug.compile.output
+    with heroku.start(slug) as dyno:
+        dyno.wait_until_serving()
+        page = dyno.get("/")
+        assert page.status == 200 and page.text == "Hello from app.py on WARPDRIVE_HTTP_PORT\n"
