@@ -8,6 +8,7 @@ import os
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.harness.cli import Cli, Result
 from tests.harness.heroku import Heroku
 
 pytestmark = pytest.mark.integration
@@ -20,6 +21,12 @@ USED_LINES = (
     "-----> Using .warpdrive/action_hooks/build (warpdrive's file; .launchpack/action_hooks/build is launchpack's)",
     "-----> Using .warpdrive/action_hooks/setup (warpdrive's file; .launchpack/action_hooks/setup is launchpack's)",
 )
+
+
+def ok(result: Result) -> Result:
+    assert result.returncode == 0, result.output
+    assert "Traceback (most recent call last)" not in result.output, result.output
+    return result
 
 
 def assert_names_warpdrive_files(output: str) -> None:
@@ -55,3 +62,43 @@ def test_heroku_serves_an_app_py_listening_on_warpdrive_http_port(heroku: Heroku
         dyno.wait_until_serving()
         page = dyno.get("/")
         assert page.status == 200 and page.text == "Hello from app.py on WARPDRIVE_HTTP_PORT\n"
+
+
+def test_cli_builds_sets_up_and_starts_a_warpdrive_app(cli: Cli, app_copy):
+    app = app_copy("warpdrive_app")
+    built = ok(cli.run(["build"], cwd=app))
+    assert_names_warpdrive_files(built.output)
+    assert "Next: launchpack setup (first time: runs .warpdrive/action_hooks/setup), launchpack start" in built.output
+
+    explained = ok(cli.run(["explain"], cwd=app)).output
+    assert "-----> Server: gunicorn" in explained and "chosen by .warpdrive/server_type" in explained, explained
+    assert "-----> Hooks: .warpdrive/action_hooks/build, .warpdrive/action_hooks/setup" in explained, explained
+    assert (
+        "-----> warpdrive files: .warpdrive/action_hooks/build, .warpdrive/action_hooks/setup,"
+        " .warpdrive/server_type, .warpdrive/server_args" in explained
+    ), explained
+    assert ".warpdrive/environment: not used; set these variables as config vars" in explained, explained
+
+    setup = ok(cli.run(["setup"], cwd=app)).output
+    assert "Running .warpdrive/action_hooks/setup" in setup
+    assert f"warpdrive setup hook ran in {app}" in setup, setup
+
+    with cli.start(app) as server:
+        server.wait_until_serving()
+        page = server.get("/")
+        assert page.status == 200 and page.text == "Hello from a warpdrive app at /\n"
+        assert page.headers["server"].startswith("gunicorn")
+        assert server.get("/env?name=WARPDRIVE_ARGS").text == "applied\n"
+        assert server.get("/env?name=WARPDRIVE_HTTP_PORT").text == f"{server.port}\n"
+        assert server.get("/built").text == "written by .warpdrive/action_hooks/build\n"
+        assert server.stop() < 10
+
+
+def test_cli_build_without_setup_hook_suggests_start_and_setup_fits_the_app(cli: Cli, app_copy):
+    app = app_copy("wsgi_app")
+    built = ok(cli.run(["build"], cwd=app))
+    assert "Next: launchpack start" in built.output and "launchpack setup" not in built.output
+    setup = cli.run(["setup"], cwd=app)
+    assert setup.returncode == 1
+    assert "Your app has no .launchpack/action_hooks/setup" in setup.output
+    assert "manage.py" not in setup.output and "python -m myapp.init_db" in setup.output, setup.output
