@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write
 from tests.harness.cli import Cli, Result
+from tests.harness.cnb import Lifecycle
 from tests.harness.heroku import Heroku
 
 pytestmark = pytest.mark.integration
@@ -102,3 +103,35 @@ def test_cli_build_without_setup_hook_suggests_start_and_setup_fits_the_app(cli:
     assert setup.returncode == 1
     assert "Your app has no .launchpack/action_hooks/setup" in setup.output
     assert "manage.py" not in setup.output and "python -m myapp.init_db" in setup.output, setup.output
+
+
+def test_cnb_builds_and_serves_a_warpdrive_app_with_per_server_args(cnb: Lifecycle, app_copy):
+    app = app_copy("warpdrive_app")
+    os.remove(os.path.join(app, ".warpdrive", "server_args"))  # warpdrive's other form: one file per server
+    write(os.path.join(app, ".warpdrive", "server_args", "gunicorn"), "--env WARPDRIVE_ARGS=per-server\n")
+    write(os.path.join(app, ".warpdrive", "server_args", "mod_wsgi"), "--not-for-gunicorn\n")
+    build = cnb.build(app, cache=cnb.new_cache())
+    assert build.ok, build.output
+    assert (
+        "-----> Using .warpdrive/server_args/gunicorn (warpdrive's file; .launchpack/server_args is launchpack's)"
+        in build.output
+    ), build.output
+    assert "Web server: gunicorn (from .warpdrive/server_type)" in build.output
+    web = build.image.process("web")["command"][2]
+    assert "--env WARPDRIVE_ARGS=per-server" in web and "--not-for-gunicorn" not in web, web
+    with cnb.start(build.image) as container:
+        container.wait_until_serving()
+        page = container.get("/")
+        assert page.status == 200 and page.headers["server"].startswith("gunicorn")
+        assert container.get("/env?name=WARPDRIVE_ARGS").text == "per-server\n"
+        assert container.get("/env?name=WARPDRIVE_HTTP_PORT").text == f"{container.port}\n"
+        assert container.get("/built").text == "written by .warpdrive/action_hooks/build\n"
+        assert container.terminate() < 30
+
+
+def test_cnb_serves_an_app_py_listening_on_warpdrive_http_port(cnb: Lifecycle):
+    build = cnb.build(os.path.join(FIXTURES, "warpdrive_app_py"), cache=cnb.new_cache())
+    assert build.ok, build.output
+    with cnb.start(build.image) as container:
+        container.wait_until_serving()
+        assert container.get("/").text == "Hello from app.py on WARPDRIVE_HTTP_PORT\n"
