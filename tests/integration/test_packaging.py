@@ -16,7 +16,7 @@ import tarfile
 import pytest
 import tomllib
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 from tests.harness.heroku import Heroku, stage_buildpack
 
 pytestmark = pytest.mark.integration
@@ -57,6 +57,31 @@ def test_heroku_builds_and_serves_from_the_tarball(packaged, heroku, tmp_path):
             dyno.wait_until_serving()
             assert dyno.get("/hello").text == "Hello from plain WSGI at /hello\n"
             assert b"rebeccapurple" in dyno.get("/assets/site.css").body
+            assert dyno.terminate() < 30
+    finally:
+        harness.cleanup()
+        shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+def test_heroku_builds_and_serves_from_a_clone_of_the_repository(heroku, tmp_path):
+    """`heroku buildpacks:set https://github.com/ORG/REPO`: Heroku clones the repository and runs
+    bin/detect, bin/compile and bin/release at its root (the root bin/ runs buildpack/bin/)."""
+    clone = tmp_path / "clone"
+    head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", REPO, str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", head.stdout.strip()], check=True)
+    harness = Heroku(stage_buildpack(str(clone)), seed_cache=heroku.seed_cache)
+    root_bin = os.path.join(harness.buildpack, "bin")
+    harness.bin = lambda name: os.path.join(root_bin, name)  # the clone's root, never buildpack/bin
+    try:
+        for name in ("detect", "compile", "release"):
+            assert os.access(os.path.join(root_bin, name), os.X_OK), name
+        slug = harness.build(os.path.join(FIXTURES, "wsgi_app"))
+        assert slug.compile.ok, slug.compile.output
+        assert "default_process_types" in slug.release_yaml
+        with harness.start(slug) as dyno:
+            dyno.wait_until_serving()
+            assert dyno.get("/hello").text == "Hello from plain WSGI at /hello\n"
             assert dyno.terminate() < 30
     finally:
         harness.cleanup()
