@@ -344,6 +344,8 @@ def cmd_start(args: argparse.Namespace) -> int:
         run_env["LAUNCHPACK_RELOAD"] = "1"
     command, source = web_command(project, launch, appinfo.read_procfile(project.app_dir))
     port, port_source = local_run.choose_port(os.environ, dotenv)
+    if local_run.port_in_use(port):  # before the deploy hook: fail with the port, not Apache's bind error
+        raise errors.PortInUse(port=port, source=port_source, other=port + 1 if port < 65535 else 8081)
 
     if os.path.lexists(os.path.join(project.app_dir, hook_path(project, "deploy"))):
         run_hook(project, "deploy", "start", env, out)

@@ -4,13 +4,14 @@ built and served through the Heroku, CNB and CLI harnesses."""
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
 from tests.conftest import FIXTURES, write
 from tests.harness.cli import Cli, Result
 from tests.harness.cnb import Lifecycle
-from tests.harness.heroku import Heroku
+from tests.harness.heroku import Heroku, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -135,3 +136,17 @@ def test_cnb_serves_an_app_py_listening_on_warpdrive_http_port(cnb: Lifecycle):
     with cnb.start(build.image) as container:
         container.wait_until_serving()
         assert container.get("/").text == "Hello from app.py on WARPDRIVE_HTTP_PORT\n"
+
+
+def test_cli_start_on_a_busy_port_says_so_and_how_to_choose_another(cli: Cli, app_copy):
+    app = app_copy("wsgi_app")
+    ok(cli.run(["build"], cwd=app))
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        result = cli.run(["start"], cwd=app, env=cli.env(PORT=str(port)))
+    assert result.returncode == 1, result.output
+    assert f" !     Error: Port {port} is already in use (PORT {port} from the PORT environment variable)" in result.output
+    assert f"PORT={port + 1} launchpack start" in result.output
+    assert "Address already in use" not in result.output and "Traceback" not in result.output
