@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 
 import procfile_gen
-from runtime import appfiles, entry_points, errors, pyproject, python_version, server_choice, servers
+from runtime import appfiles, entry_points, errors, pyproject, python_version, server_choice, servers, warpdrive
 from runtime.config import ConfigVars
 from runtime.frameworks import django
 
@@ -195,15 +195,15 @@ def server_mode(config: ConfigVars) -> str:
     return mode
 
 
-def server_args(app_dir: str) -> str:
-    """.launchpack/server_args as shell words (comments and line breaks dropped). Kept as the
-    user wrote them, so that $VARIABLES in them are expanded where the app runs."""
-    lines = [line.strip() for line in (appfiles.read_text(app_dir, SERVER_ARGS) or "").splitlines()]
+def server_args(app_dir: str, path: str = SERVER_ARGS) -> str:
+    """.launchpack/server_args (or the file at path) as shell words (comments and line breaks
+    dropped). Kept as the user wrote them, so that $VARIABLES in them are expanded where the app runs."""
+    lines = [line.strip() for line in (appfiles.read_text(app_dir, path) or "").splitlines()]
     text = " ".join(line for line in lines if line and not line.startswith("#"))
     try:
         shlex.split(text)
     except ValueError as exc:
-        raise errors.ServerArgsInvalid(path=SERVER_ARGS, reason=str(exc)) from None
+        raise errors.ServerArgsInvalid(path=path, reason=str(exc)) from None
     return text
 
 
@@ -323,11 +323,7 @@ def inspect_app(app_dir: str, config: ConfigVars) -> AppInfo:
             raise errors.NoWebProcess(hint=development_ini_hint(app_dir))
     if kind == "shell" and not user_web and not os.access(os.path.join(app_dir, "app.sh"), os.X_OK):
         raise errors.AppShNotExecutable()
-    hooks = {
-        name: path
-        for name, path in {**BUILD_HOOKS, **RUN_HOOKS}.items()
-        if os.path.lexists(os.path.join(app_dir, path))
-    }
+    hooks = warpdrive.hooks(app_dir, {**BUILD_HOOKS, **RUN_HOOKS})  # .warpdrive/action_hooks as fallbacks
     return AppInfo(
         app_dir=app_dir,
         markers=tuple(markers),

@@ -407,6 +407,12 @@ class InvalidPort(LaunchpackError):
     fix = "Set PORT to a number such as 8080, or remove it to use launchpack's default (8080)."
 
 
+class PortInUse(LaunchpackError):
+    title = "Port {port} is already in use (PORT {port} from {source})"
+    detail = "Another program (another launchpack start?) is listening on port {port}:\nthe server cannot bind it."
+    fix = "Stop that program, or choose another port: PORT={other} launchpack start (or PORT={other} in .env)."
+
+
 class LaunchpackHomeUnusable(LaunchpackError):
     title = "launchpack cannot write to {path}"
     detail = "{reason}"

@@ -29,8 +29,9 @@ from runtime import (
     runtime_files,
     server_choice,
     servers,
+    warpdrive,
 )
-from runtime.appinfo import BUILD_HOOKS, AppInfo
+from runtime.appinfo import BUILD_HOOKS, RUN_HOOKS, AppInfo
 from runtime.buildenv import build_environment
 from runtime.config import ConfigVars
 from runtime.frameworks import django_build, django_cached
@@ -97,9 +98,9 @@ def report_config(config: ConfigVars, out: Output) -> None:
 
 
 def run_build_hook(name: str, info: AppInfo, env: Mapping[str, str], out: Output) -> None:
-    path = BUILD_HOOKS[name]
     if name not in info.hooks:
         return
+    path = info.hooks[name]  # launchpack's hook, or warpdrive's that stands for it
     with out.step(f"Running hook {path}"):
         hooks.run_hook(info.app_dir, path, env, out)
 
@@ -220,6 +221,39 @@ def decide_server(info: AppInfo, platform_env: Mapping[str, str], out: Output) -
             f"to silence this, set LAUNCHPACK_SERVER={choice.server}."
         )
     return dataclasses.replace(info, server=choice.server)
+
+
+def with_server_args(info: AppInfo) -> AppInfo:
+    """The server's extra arguments once the server is known: .launchpack/server_args, else
+    warpdrive's .warpdrive/server_args, a file or a directory of per-server files."""
+    target = warpdrive.server_args_target(info.kind, info.server, info.serves_wsgi)
+    path = warpdrive.server_args_file(info.app_dir, appinfo.SERVER_ARGS, target)
+    return dataclasses.replace(info, server_args=appinfo.server_args(info.app_dir, path) if path else "")
+
+
+def warpdrive_files(info: AppInfo) -> tuple[list[warpdrive.Fallback], list[tuple[str, str]]]:
+    """(the warpdrive files this build uses, those it does not use with what to do instead)."""
+    target = warpdrive.server_args_target(info.kind, info.server, info.serves_wsgi)
+    used = warpdrive.fallbacks(
+        info.hooks,
+        {**BUILD_HOOKS, **RUN_HOOKS},
+        info.server_request.source,
+        server_choice.SERVER_FILE,
+        warpdrive.server_args_file(info.app_dir, appinfo.SERVER_ARGS, target),
+        appinfo.SERVER_ARGS,
+    )
+    return used, warpdrive.unsupported(info.app_dir)
+
+
+def report_warpdrive_files(info: AppInfo, out: Output) -> None:
+    used, ignored = warpdrive_files(info)
+    for fallback in used:
+        out.header(fallback.message)
+    if ignored:
+        out.warn(
+            "launchpack has no equivalent for these warpdrive files, and does not use them:\n"
+            + "\n".join(f"{path}: {advice}" for path, advice in ignored)
+        )
 
 
 def web_app(info: AppInfo, layout: Layout, wsgi_app: str | None, static_url, static_root, serve_static) -> WebApp:
@@ -351,7 +385,8 @@ def build(
     if server_request is not None:
         info = dataclasses.replace(info, server_request=server_request)
     out.header("App: " + appinfo.describe_web(info))
-    info = decide_server(info, platform_env, out)
+    info = with_server_args(decide_server(info, platform_env, out))
+    report_warpdrive_files(info, out)
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
             hooks.check_runnable(info.app_dir, info.hooks[name])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from procfile_gen import ProcessType
 from runtime import servers
-from runtime.appinfo import RUN_HOOKS, AppInfo
+from runtime.appinfo import AppInfo
 from runtime.servers import WebApp, join
 
 
@@ -34,5 +34,5 @@ def generate(info: AppInfo, web: WebApp | None, env_prefix: str) -> list[Process
         # launchpack_release (honcho-aware) is a function env.sh defines: without the env.sh
         # prefix (CNB, where the platform sets up the environment) the hook simply runs.
         runner = "launchpack_release " if env_prefix else "exec "
-        processes.append(ProcessType("release", env_prefix + runner + "./" + RUN_HOOKS["migrate"]))
+        processes.append(ProcessType("release", env_prefix + runner + "./" + info.hooks["migrate"]))
     return processes

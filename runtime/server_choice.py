@@ -16,7 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from runtime import appfiles, errors, servers
+from runtime import appfiles, errors, servers, warpdrive
 from runtime.config import ConfigVars
 
 AUTO = "auto"
@@ -42,12 +42,13 @@ def valid_names() -> str:
 
 
 def read_request(app_dir: str, config: ConfigVars) -> ServerRequest:
-    text = appfiles.read_text(app_dir, SERVER_FILE)
+    path = warpdrive.server_file(app_dir, SERVER_FILE)  # .warpdrive/server_type when ours is absent
+    text = appfiles.read_text(app_dir, path) if path else None
     if text is not None:
         words = [w for line in text.splitlines() for w in line.split("#", 1)[0].split()]
         if len(words) != 1:
-            raise errors.ServerFileInvalid(path=SERVER_FILE, found=" ".join(words) or "nothing", valid=valid_names())
-        request = ServerRequest(words[0].lower(), SERVER_FILE)
+            raise errors.ServerFileInvalid(path=path, found=" ".join(words) or "nothing", valid=valid_names())
+        request = ServerRequest(words[0].lower(), path)
     else:
         value = (config.get(CONFIG_VAR) or "").strip().lower()
         request = ServerRequest(value, f"the config var {CONFIG_VAR}") if value else ServerRequest(AUTO, "the default")

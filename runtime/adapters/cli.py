@@ -41,6 +41,7 @@ from runtime import (
     runtime_files,
     server_choice,
     servers,
+    warpdrive,
 )
 from runtime.adapters import explain as explaining
 from runtime.adapters import local_project, local_run, local_shell
@@ -60,9 +61,12 @@ SESSION_NAMES = frozenset(
     {"LAUNCHPACK_HOME", local_project.ACTIVE_NAME, local_project.ACTIVE_DIR, local_project.ACTIVE_ENV}
 )
 RELOAD_SWITCHES = ("LAUNCHPACK_RELOAD", "MOD_WSGI_RELOAD_ON_CHANGES")
+# What a missing hook could hold, by app type: Django's commands only for Django apps.
 HOOK_EXAMPLES = {
-    "setup": "python manage.py migrate --noinput && python manage.py createsuperuser",
-    "migrate": "python manage.py migrate --noinput",
+    ("setup", "django"): "python manage.py migrate --noinput && python manage.py createsuperuser",
+    ("migrate", "django"): "python manage.py migrate --noinput",
+    ("setup", "other"): "python -m myapp.init_db  # your app's one-off setup commands",
+    ("migrate", "other"): "alembic upgrade head  # your app's database migrations",
 }
 
 
@@ -215,11 +219,23 @@ def warn_if_stale(project: Project, out: Output) -> None:
         )
 
 
+def hook_path(project: Project, name: str) -> str:
+    """The file run as hook `name`: launchpack's, else warpdrive's (launchpack's when neither exists)."""
+    return warpdrive.hook_path(project.app_dir, name, appinfo.RUN_HOOKS[name])
+
+
+def hook_example(project: Project, name: str) -> str:
+    django_app = os.path.isfile(os.path.join(project.app_dir, "manage.py"))
+    return HOOK_EXAMPLES.get((name, "django" if django_app else "other"), "...")
+
+
 def run_hook(project: Project, name: str, command: str, env: Mapping[str, str], out: Output) -> None:
-    path = appinfo.RUN_HOOKS[name]
+    path = hook_path(project, name)
     if not os.path.lexists(os.path.join(project.app_dir, path)):
-        raise errors.RunHookMissing(hook=path, command=command, example=HOOK_EXAMPLES.get(name, "..."))
+        raise errors.RunHookMissing(hook=path, command=command, example=hook_example(project, name))
     full = hooks.check_runnable(project.app_dir, path)
+    if path != appinfo.RUN_HOOKS[name]:
+        out.header(warpdrive.Fallback(path, appinfo.RUN_HOOKS[name]).message)
     out.header(f"Running {path}")
     argv = local_run.in_env_command(project.layout.env_script, [full])
     code = local_run.run_foreground(argv, env, project.app_dir)
@@ -290,8 +306,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = Output(sys.stdout, quiet=args.quiet)
     project = current_project()
     announce(project, out)
-    run_build(project, {}, out)
-    out.info("Next: launchpack setup (first time), launchpack start")
+    result = run_build(project, {}, out)
+    if "setup" in result.info.hooks:
+        out.info(f"Next: launchpack setup (first time: runs {result.info.hooks['setup']}), launchpack start")
+    else:
+        out.info("Next: launchpack start")
     return 0
 
 
@@ -325,8 +344,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         run_env["LAUNCHPACK_RELOAD"] = "1"
     command, source = web_command(project, launch, appinfo.read_procfile(project.app_dir))
     port, port_source = local_run.choose_port(os.environ, dotenv)
+    if local_run.port_in_use(port):  # before the deploy hook: fail with the port, not Apache's bind error
+        raise errors.PortInUse(port=port, source=port_source, other=port + 1 if port < 65535 else 8081)
 
-    if os.path.lexists(os.path.join(project.app_dir, appinfo.RUN_HOOKS["deploy"])):
+    if os.path.lexists(os.path.join(project.app_dir, hook_path(project, "deploy"))):
         run_hook(project, "deploy", "start", env, out)
 
     where = project.layout
@@ -358,7 +379,7 @@ def run_hook_command(args: argparse.Namespace, name: str) -> int:
     require_built(project)
     warn_if_stale(project, out)
     run_hook(project, name, name, app_environment(project, name), out)
-    out.header(f"{appinfo.RUN_HOOKS[name]} finished")
+    out.header(f"{hook_path(project, name)} finished")
     return 0
 
 

@@ -127,10 +127,30 @@ def server_facts(info: AppInfo, launch: dict | None, overrides: dict[str, str]) 
     return {"name": name, "source": source, "decision": choice.message if choice else None}
 
 
-def process_facts(info: AppInfo, launch: dict | None, env_prefix: str) -> dict:
+def server_settled(info: AppInfo, launch: dict | None) -> AppInfo:
+    """The app with the server the build chose (or would choose) and that server's extra arguments."""
     choice = pipeline.server_decision(info, os.environ)
-    if choice is not None:  # what the build would decide, for a project not built yet
+    if (launch or {}).get("server"):
+        info = dataclasses.replace(info, server=launch["server"])
+    elif choice is not None:  # what the build would decide, for a project not built yet
         info = dataclasses.replace(info, server=choice.server)
+    return pipeline.with_server_args(info)
+
+
+def warpdrive_note(path: str, ours: str) -> str:
+    return f" (warpdrive's hook; {ours} is launchpack's)" if path != ours else ""
+
+
+def warpdrive_facts(info: AppInfo, launch: dict | None) -> dict:
+    used, ignored = pipeline.warpdrive_files(server_settled(info, launch))
+    return {
+        "used": [{"path": f.used, "instead_of": f.ours} for f in used],
+        "ignored": [{"path": path, "instead": advice} for path, advice in ignored],
+    }
+
+
+def process_facts(info: AppInfo, launch: dict | None, env_prefix: str) -> dict:
+    info = server_settled(info, launch)
     if launch is not None:
         generated = dict(launch.get("processes") or {})
     elif info.wsgi_app:  # known without building: nothing about the web process needs the app's env
@@ -154,6 +174,7 @@ def facts(
     launch: dict | None,
     overrides: dict[str, str],
 ) -> dict:
+    every_hook = {**BUILD_HOOKS, **RUN_HOOKS}
     return {
         "project": {
             "name": project.name,
@@ -169,10 +190,11 @@ def facts(
         "static": static_facts(info, launch),
         "server": server_facts(info, launch, overrides),
         "hooks": {
-            name: {"path": path, "runs": HOOK_RUNS.get(name, "")}
+            name: {"path": path, "runs": HOOK_RUNS.get(name, "") + warpdrive_note(path, every_hook[name])}
             for name, path in info.hooks.items()
-            if name in BUILD_HOOKS or name in RUN_HOOKS
+            if name in every_hook
         },
+        "warpdrive": warpdrive_facts(info, launch),
         "processes": process_facts(info, launch, project.layout.env_prefix()),
         "servers_available": list(servers.NAMES),
     }
@@ -214,6 +236,15 @@ def render(found: dict) -> list[tuple[str, list[str]]]:
             [f"{h['path']}: run {h['runs']}" for h in hooks.values()],
         )
     )
+    wd = found.get("warpdrive") or {}
+    if wd.get("used") or wd.get("ignored"):
+        sections.append(
+            (
+                "warpdrive files: " + (", ".join(u["path"] for u in wd["used"]) or "none used"),
+                [f"{u['path']}: used, as launchpack's {u['instead_of']} is absent" for u in wd["used"]]
+                + [f"{i['path']}: not used; {i['instead']}" for i in wd["ignored"]],
+            )
+        )
     procs = found["processes"]
     lines = [f"{name}: {command}" for name, command in procs["generated"].items()]
     if not procs["complete"]:

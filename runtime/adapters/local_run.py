@@ -11,9 +11,11 @@ imported here, only by the commands that need it.
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -129,6 +131,26 @@ def choose_port(environ: Mapping[str, str], dotenv: Mapping[str, str]) -> tuple[
             except ValueError:
                 raise errors.InvalidPort(value=value, source=source) from None
     return DEFAULT_PORT, "launchpack's default"
+
+
+def port_in_use(port: int) -> bool:
+    """Whether the web server could not bind the port: every server binds all interfaces, so
+    try those (IPv4, and IPv6 where the machine has it), with SO_REUSEADDR as servers set it."""
+    for family, address in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError:  # no IPv6 here
+            continue
+        with sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind((address, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
 
 
 def serve_with_honcho(

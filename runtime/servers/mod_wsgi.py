@@ -38,7 +38,6 @@ def web_command(web: WebApp) -> str:
         '--processes "${MOD_WSGI_PROCESSES:-$WEB_CONCURRENCY}"',
         '--threads "${MOD_WSGI_THREADS:-$LAUNCHPACK_THREADS}"',
         '--python-path "$LAUNCHPACK_APP_DIR" --python-path "$LAUNCHPACK_RUNTIME_DIR/python"',
-        web.server_args,
     ]
     if web.paste_ini:
         parts.append(f"--application-type paste --entry-point {run_path(web.paste_ini)}")
@@ -50,4 +49,7 @@ def web_command(web: WebApp) -> str:
         )
     if web.has_static:
         parts.append(f"--url-alias {shlex.quote(web.static_url)} {run_path(web.static_root, trailing_slash=True)}")
+    # Last, so that yours win: mod_wsgi-express parses its options with optparse, where the last
+    # value of a repeated option wins (an --entry-point of yours replaces ours).
+    parts.append(web.server_args)
     return join(parts)

@@ -23,6 +23,7 @@ Besides those two it sets, for the generated server commands:
                                log only with MOD_WSGI_ACCESS_LOG=1), the mode (embedded, or
                                daemon with --reload-on-changes when reloading or when
                                MOD_WSGI_EMBEDDED_MODE=0), --user/--group when run as root
+    WARPDRIVE_HTTP_PORT        $PORT, for apps written for warpdrive (which read only that)
 
 Standard library only; runs on the app's Python. Usage:
     python launchpack_env.py sh      export lines for the variables the user has not set
@@ -187,6 +188,8 @@ def server_settings(environ: dict[str, str]) -> dict[str, str]:
     return {
         "LAUNCHPACK_RELOAD": "1" if reload_requested(environ) else "",
         "LAUNCHPACK_MOD_WSGI_ARGS": " ".join(mod_wsgi_args(environ)),
+        # Apps written for warpdrive listen on WARPDRIVE_HTTP_PORT: the platform's port.
+        "WARPDRIVE_HTTP_PORT": (environ.get("PORT") or "").strip() or "8080",
     }
 
 

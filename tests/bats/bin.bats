@@ -114,3 +114,15 @@ d = tomllib.load(open(sys.argv[1], "rb"))
 assert d["api"] == "0.10" and d["buildpack"]["id"] == "launchpack/python", d
 assert {(t["os"], t["arch"]) for t in d["targets"]} == {("linux", "amd64"), ("linux", "arm64")}, d' "$BP/buildpack.toml"
 }
+
+@test "the repository root's bin/ runs the buildpack's (the repository as a buildpack URL)" {
+  ROOT="$BATS_TEST_DIRNAME/../.."
+  for name in detect compile release build; do
+    [ -x "$ROOT/bin/$name" ] || { echo "not executable: bin/$name"; false; }
+  done
+  run "$ROOT/bin/detect" "$FIXTURES/wsgi_app"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Python" ]
+  run "$ROOT/bin/detect"
+  [ "$status" -eq 2 ]
+}

@@ -1,8 +1,7 @@
 """The `launchpack` command as a user has it, for integration tests.
 
 - installed from this checkout into a venv of its own, as `pipx install .` does (a copy of the
-  sources is installed, so that setuptools never writes into the checkout and two test workers
-  can install at the same time);
+  sources is installed, so that two test workers can install at the same time);
 - run with a scratch HOME and LAUNCHPACK_HOME, so that tests never touch the real ~/.launchpack,
   a clean PATH (the stack's, plus the command), and no system pip config (a developer's machine
   has none of this machine's /etc/pip.conf);

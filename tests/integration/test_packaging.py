@@ -12,12 +12,14 @@ import shutil
 import stat
 import subprocess
 import tarfile
+import tempfile
 
 import pytest
 import tomllib
 
-from tests.conftest import FIXTURES
-from tests.harness.heroku import Heroku, stage_buildpack
+from tests.conftest import FIXTURES, REPO
+from tests.harness import cli as cli_harness
+from tests.harness.heroku import STACK_PATH, Heroku, as_user, stage_buildpack
 
 pytestmark = pytest.mark.integration
 EXECUTABLES = ("bin/detect", "bin/compile", "bin/release", "bin/build")
@@ -61,3 +63,76 @@ def test_heroku_builds_and_serves_from_the_tarball(packaged, heroku, tmp_path):
     finally:
         harness.cleanup()
         shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+def test_heroku_builds_and_serves_from_a_clone_of_the_repository(heroku, tmp_path):
+    """`heroku buildpacks:set https://github.com/ORG/REPO`: Heroku clones the repository and runs
+    bin/detect, bin/compile and bin/release at its root (the root bin/ runs buildpack/bin/)."""
+    clone = tmp_path / "clone"
+    head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", REPO, str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", head.stdout.strip()], check=True)
+    harness = Heroku(stage_buildpack(str(clone)), seed_cache=heroku.seed_cache)
+    root_bin = os.path.join(harness.buildpack, "bin")
+    harness.bin = lambda name: os.path.join(root_bin, name)  # the clone's root, never buildpack/bin
+    try:
+        for name in ("detect", "compile", "release"):
+            assert os.access(os.path.join(root_bin, name), os.X_OK), name
+        slug = harness.build(os.path.join(FIXTURES, "wsgi_app"))
+        assert slug.compile.ok, slug.compile.output
+        assert "default_process_types" in slug.release_yaml
+        with harness.start(slug) as dyno:
+            dyno.wait_until_serving()
+            assert dyno.get("/hello").text == "Hello from plain WSGI at /hello\n"
+            assert dyno.terminate() < 30
+    finally:
+        harness.cleanup()
+        shutil.rmtree(harness.buildpack, ignore_errors=True)
+
+
+def tree(top: str) -> set[str]:
+    return {os.path.relpath(os.path.join(root, name), top) for root, dirs, files in os.walk(top) for name in dirs + files}
+
+
+def test_pip_install_from_a_checkout_the_user_cannot_write_to():
+    """The README's `pip install .` from a read-only checkout owned by another user (root): the
+    build backend must write nothing into the source tree (setuptools wrote launchpack.egg-info)."""
+    cli_harness.ensure_developer()
+    work = tempfile.mkdtemp(prefix="launchpack-ro-", dir="/tmp")
+    try:
+        os.chmod(work, 0o755)
+        checkout = os.path.join(work, "checkout")
+        os.mkdir(checkout)
+        for name in cli_harness.SOURCES:
+            source = os.path.join(REPO, name)
+            if os.path.isdir(source):
+                shutil.copytree(source, os.path.join(checkout, name), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy(source, checkout)
+        subprocess.run(["chmod", "-R", "a-w,a+rX", checkout], check=True)
+        before = tree(checkout)
+        home = os.path.join(work, "home")
+        os.mkdir(home)
+        cli_harness.chown_tree(home, cli_harness.DEVELOPER)
+        venv = os.path.join(home, "venv")
+        env = {"PATH": STACK_PATH, "HOME": home, "PIP_CONFIG_FILE": "/dev/null"}
+        script = (
+            f"cd {checkout} && /usr/bin/python3 -m venv {venv} && "
+            f"{venv}/bin/pip install --quiet --disable-pip-version-check . && {venv}/bin/launchpack --version"
+        )
+        result = subprocess.run(
+            as_user(cli_harness.DEVELOPER, env, ["bash", "-c", script]), capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip() == "launchpack 0.1.0"
+        installed = subprocess.run(
+            [f"{venv}/bin/python", "-c", "import runtime, os; print(os.path.dirname(runtime.__file__))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for name in os.listdir(os.path.join(REPO, "runtime", "slug")):
+            if name != "__pycache__":
+                assert os.path.isfile(os.path.join(installed, "slug", name)), name  # package data kept
+        assert tree(checkout) == before  # nothing written into the checkout
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", work], check=False)
+        shutil.rmtree(work, ignore_errors=True)

@@ -248,3 +248,24 @@ def test_server_file_wins_and_server_args_are_appended(heroku: Heroku, app_copy)
         dyno.wait_until_serving()
         assert dyno.get("/env?name=FROM_ARGS").text == f"port-{dyno.port}\n"  # expanded at start
         assert dyno.terminate() < 30
+
+
+def test_mod_wsgi_server_args_win_over_launchpack_options(heroku: Heroku, app_copy):
+    """README: "yours win". mod_wsgi-express keeps the last of a repeated option, and the user's
+    .launchpack/server_args come after launchpack's --entry-point."""
+    app = app_copy("server_app")
+    write(
+        os.path.join(app, "other.py"),
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'served by other.py\\n']\n",
+    )
+    write(os.path.join(app, ".launchpack", "server_args"), "--entry-point other\n")
+    slug = heroku.build(app)
+    assert slug.compile.ok, slug.compile.output
+    web = slug.process_command("web")
+    assert "mod_wsgi-express" in web and web.endswith("--entry-point other"), web
+    with heroku.start(slug) as dyno:
+        dyno.wait_until_serving()
+        assert dyno.get("/").text == "served by other.py\n"
+        assert dyno.terminate() < 30

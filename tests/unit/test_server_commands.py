@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import optparse
 import os
 import shlex
 import subprocess
@@ -153,6 +154,27 @@ def test_server_args_come_before_the_app_for_waitress():
     argv = words(servers.get("waitress").web_command(web))
     assert argv[-3:] == ["--url-scheme", "https", "wsgi:application"]
     assert argv[argv.index("--threads") + 1] == "6"
+
+
+def test_mod_wsgi_server_args_come_last_so_that_yours_win():
+    web = WebApp("wsgi:application", "/static/", "static", True, server_args="--entry-point other --threads 9")
+    argv = words(servers.get("mod_wsgi").web_command(web))
+    assert argv[-4:] == ["--entry-point", "other", "--threads", "9"]
+    # mod_wsgi-express parses with optparse: the last of a repeated option is the one it uses.
+    parser = optparse.OptionParser()
+    for option in ("--entry-point", "--threads", "--callable-object", "--application-type", "--port"):
+        parser.add_option(option)
+    parsed, _ = parser.parse_args(_option_pairs(argv, ("--entry-point", "--threads", "--callable-object", "--port")))
+    assert (parsed.entry_point, parsed.threads, parsed.callable_object) == ("other", "9", "application")
+
+
+def _option_pairs(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """The given options with their values, in order, from a command line."""
+    pairs = []
+    for index, word in enumerate(argv):
+        if word in names:
+            pairs += [word, argv[index + 1]]
+    return pairs
 
 
 def test_paths_with_spaces_stay_one_word():
