@@ -40,6 +40,8 @@ class Request:
     kind: str  # "paste" | "module" | "candidates"
     targets: tuple[str, ...]
     dependency_file: str = "requirements.txt"  # named in the fix when something is missing
+    # app.py with a __main__ block: an ASGI app there is run as the script (it starts its own server).
+    asgi_script: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def check_unless_unchanged(
             "environment": dict(env_key),
             "app": app_digest,
             "config": dict(config.values),
-            "request": [request.kind, *request.targets],
+            "request": [request.kind, request.asgi_script, *request.targets],
         }
     )
     remembered = cache.restore(digest, lambda _result: {})
@@ -82,7 +84,7 @@ def check(request: Request, layout: Layout, env: Mapping[str, str]) -> Outcome:
                 layout.venv_dir,
                 [PROBE, result.name, request.kind, *request.targets],
                 cwd=layout.app_dir,
-                env=dict(env),
+                env={"PORT": "8080", **env},  # apps that read $PORT when imported, as on a dyno
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT_SECONDS,
@@ -95,6 +97,8 @@ def check(request: Request, layout: Layout, env: Mapping[str, str]) -> Outcome:
     outcome = json.loads(text) if text else {"ok": False, "error": (completed.stderr or completed.stdout)[-2000:]}
     if outcome.get("ok"):
         return Outcome(outcome.get("target"), outcome.get("rejected") or [])
+    if outcome.get("asgi") and request.kind == "candidates" and request.asgi_script:
+        return Outcome(None, [{"target": outcome["target"], "what": outcome["what"] + ", an ASGI app"}])
     if outcome.get("asgi"):
         module, _, name = outcome["target"].partition(":")
         raise errors.AsgiApp(target=outcome["target"], what=outcome["what"], module=module, name=name)

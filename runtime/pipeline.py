@@ -297,6 +297,9 @@ def framework_steps(
         if info.kind == "django":
             target = info.wsgi_app or result.wsgi_app
             web = web_app(info, layout, target, result.static_url, result.static_root, result.serve_static)
+        elif info.kind in ("wsgi", "paste"):  # an app.py or production.ini beside manage.py wins
+            static = info.static
+            web = web_app(info, layout, info.wsgi_app, static and static.url, static and static.root, bool(static))
         launch = {
             "django": {
                 "settings_module": info.django.settings,
@@ -368,7 +371,7 @@ def entry_request(info: AppInfo, web: WebApp, entry) -> entry_check.Request:
     if web.paste_ini:
         return entry_check.Request("paste", (web.paste_ini,), dependency_file)
     if entry is not None and entry.script_fallback:
-        return entry_check.Request("candidates", entry.targets, dependency_file)
+        return entry_check.Request("candidates", entry.targets, dependency_file, asgi_script=entry.runs_itself)
     return entry_check.Request("module", (web.wsgi_app,), dependency_file)
 
 

@@ -42,7 +42,7 @@ class Target:
 def _literal(node: ast.AST, text: str):
     try:
         return ast.literal_eval(node)
-    except ValueError:
+    except (ValueError, TypeError, MemoryError, RecursionError):
         raise TargetError(
             f"{text}: the arguments of the call must be literals (strings, numbers, True/False/None)"
         ) from None
