@@ -317,13 +317,19 @@ def rewrite(path: str, moves: Sequence[tuple[str, str]], build_only: Sequence[st
         data[runpath.offset : runpath.offset + old_len] = new + b"\0" * (old_len - len(new))
         changed = True
     if changed:
-        mode = stat.S_IMODE(os.lstat(path).st_mode)
-        tmp = f"{path}.launchpack-tmp"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        replace_file(path, bytes(data))
     return changed
+
+
+def replace_file(path: str, content: bytes) -> None:
+    """Write a file by replacing it (new file, then rename): a file shared by hardlink with the
+    cache, or read-only, is never written in place; its mode is kept."""
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    tmp = f"{path}.launchpack-tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def elf_files(root: str) -> Iterator[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 
 from runtime import elf_runpath, errors
@@ -126,17 +125,6 @@ def relative_symlinks(venv_dir: str) -> None:
                 os.symlink(os.path.relpath(target, directory), path)
 
 
-def _replace(path: str, content: bytes) -> None:
-    """Write a file by replacing it (new file, then rename): a file shared by hardlink with the
-    cache, or read-only, is never written in place."""
-    mode = stat.S_IMODE(os.lstat(path).st_mode)
-    tmp = f"{path}.launchpack-tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(content)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
 def python_of(venv_dir: str) -> str:
     return os.path.join(venv_dir, "bin", "python")
 
@@ -178,7 +166,7 @@ def make_relocatable(
             continue
         first, _, rest = content.partition(b"\n")
         python = os.path.basename(first[2:].decode().strip())
-        _replace(path, RELOCATABLE_SHEBANG.format(python=python).encode() + rest)
+        elf_runpath.replace_file(path, RELOCATABLE_SHEBANG.format(python=python).encode() + rest)
         changed += 1
     if old_app_dir and new_app_dir and old_app_dir != new_app_dir:
         changed += _rewrite_paths(venv_dir, old_app_dir, new_app_dir)
@@ -216,7 +204,7 @@ def _rewrite_paths(venv_dir: str, old: str, new: str) -> int:
         with open(path, "rb") as handle:
             content = handle.read()
         if old_b in content:
-            _replace(path, content.replace(old_b, new_b))
+            elf_runpath.replace_file(path, content.replace(old_b, new_b))
             changed += 1
     return changed
 

@@ -41,15 +41,20 @@ def ensure_developer() -> None:
 SOURCES = ("pyproject.toml", "README.md", "runtime", "procfile_gen")
 
 
+def copy_sources(target: str) -> None:
+    """The checkout's files that `pip install .` reads, copied into target (no bytecode)."""
+    for name in SOURCES:
+        source = os.path.join(REPO, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, os.path.join(target, name), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(source, target)
+
+
 def install(venv_dir: str) -> str:
     """Install launchpack from a copy of this checkout into venv_dir; return its bin dir."""
     with tempfile.TemporaryDirectory(prefix="launchpack-src-") as src:
-        for name in SOURCES:
-            source = os.path.join(REPO, name)
-            if os.path.isdir(source):
-                shutil.copytree(source, os.path.join(src, name), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            else:
-                shutil.copy(source, src)
+        copy_sources(src)
         subprocess.run(["/usr/bin/python3", "-m", "venv", venv_dir], check=True)
         subprocess.run(
             [os.path.join(venv_dir, "bin", "pip"), "install", "--quiet", "--disable-pip-version-check", src],

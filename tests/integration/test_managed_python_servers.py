@@ -64,6 +64,18 @@ class CacheOutOfReach:
         chown_tree(self.path, BUILD_USER)
 
 
+def assert_serves_python(process, version: str) -> None:
+    """The started web process (a dyno or a container) answers with the app's Python version."""
+    try:
+        process.wait_until_serving()
+    except AssertionError:
+        raise AssertionError(process.log()) from None
+    response = process.get("/")
+    assert response.status == 200, process.log()
+    assert response.text.startswith(f"python {version}\n"), response.text
+    process.terminate()
+
+
 @pytest.fixture(scope="module")
 def heroku_slugs(heroku: Heroku, python_mirror, app_312):
     """server -> Slug, built on first use, all with one cache (each server compiles once)."""
@@ -87,14 +99,7 @@ def test_heroku_managed_python_serves_with_the_cache_gone(heroku: Heroku, heroku
     version = ".".join(map(str, python_mirror.version))
     assert f"Using Python {version} (.python-version, uv-managed)" in slug.compile.output
     with CacheOutOfReach(heroku_slugs.cache), heroku.start(slug) as dyno:
-        try:
-            dyno.wait_until_serving()
-        except AssertionError:
-            raise AssertionError(dyno.log()) from None
-        response = dyno.get("/")
-        assert response.status == 200, dyno.log()
-        assert response.text.startswith(f"python {version}\n"), response.text
-        dyno.terminate()
+        assert_serves_python(dyno, version)
     assert "cannot open shared object file" not in dyno.log()
 
 
@@ -179,11 +184,4 @@ def test_cnb_managed_python_serves_without_the_cache_layer(cnb, cnb_images, pyth
     assert not os.path.exists(build.image.layer_dir(BP, "cache"))
     assert os.path.isdir(os.path.join(build.image.layer_dir(BP, "venv"), "interpreter"))
     with cnb.start(build.image) as container:
-        try:
-            container.wait_until_serving()
-        except AssertionError:
-            raise AssertionError(container.log()) from None
-        response = container.get("/")
-        assert response.status == 200, container.log()
-        assert response.text.startswith(f"python {version}\n"), response.text
-        container.terminate()
+        assert_serves_python(container, version)

@@ -103,12 +103,7 @@ def test_pip_install_from_a_checkout_the_user_cannot_write_to():
         os.chmod(work, 0o755)
         checkout = os.path.join(work, "checkout")
         os.mkdir(checkout)
-        for name in cli_harness.SOURCES:
-            source = os.path.join(REPO, name)
-            if os.path.isdir(source):
-                shutil.copytree(source, os.path.join(checkout, name), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            else:
-                shutil.copy(source, checkout)
+        cli_harness.copy_sources(checkout)
         subprocess.run(["chmod", "-R", "a-w,a+rX", checkout], check=True)
         before = tree(checkout)
         home = os.path.join(work, "home")
