@@ -136,11 +136,6 @@ def parse_module(source: bytes | str) -> Module | None:
     return Module(frozenset(names), frozenset(functions), found["main"], found["serves"])
 
 
-def module_bindings(source: bytes | str) -> tuple[set[str], set[str]] | None:
-    parsed = parse_module(source)
-    return (set(parsed.names), set(parsed.functions)) if parsed else None
-
-
 def offered(module: str, parsed: Module, attributes: tuple[str, ...] = ATTRIBUTES) -> list[str]:
     """The targets a module offers: its app attributes, then its factory functions."""
     return [f"{module}:{a}" for a in attributes if a in parsed.names] + [
