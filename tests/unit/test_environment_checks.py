@@ -52,15 +52,18 @@ def test_an_installed_environment_is_checked_then_saved(build, monkeypatch):
 
 
 def test_an_installer_that_replaced_the_environment_fails_the_build_and_nothing_is_cached(build, monkeypatch):
-    """What `uv sync` does with a project environment it judges unusable: removes it and creates
-    another on the interpreter it was given, whose copy lived inside the one it removed."""
+    """What `uv sync` does with a project environment it judges unusable ("Removed virtual
+    environment at: .launchpack-runtime/venv"): removes it, embedded interpreter included, and
+    creates another whose bin/python links to that interpreter's old, absolute path."""
 
     def recreate(info, interpreter, where, config, env, out):
         venv = where.venv_dir
         shutil.rmtree(venv)
         os.makedirs(os.path.join(venv, "bin"))
-        for name in ("python", "python3", "python3.11"):
-            os.symlink(os.path.join(venv, "interpreter", "bin", "python3.11"), os.path.join(venv, "bin", name))
+        # uv 0.13.9's layout (seen with a pyvenv.cfg whose version differs from the interpreter's):
+        os.symlink(os.path.join(venv, "interpreter", "bin", "python3.11"), os.path.join(venv, "bin", "python"))
+        os.symlink("python", os.path.join(venv, "bin", "python3"))
+        os.symlink("python", os.path.join(venv, "bin", "python3.11"))
 
     monkeypatch.setattr(pipeline, "install_dependencies", recreate)
     store = RecordingStore()
