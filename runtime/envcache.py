@@ -241,6 +241,10 @@ class DirectoryStore:
     environment in place: launchpack's own rewrites replace files (write, then rename), installers
     only run on fresh environments, and the saved files are made read-only against anything else.
     The slug compiler archives the app dir (tar), so the slug never shares files with the cache.
+
+    Each entry records how many files, links and directories it holds (tree_entries), and a
+    restored copy must hold as many, with a working interpreter: the key only says what the
+    environment should contain, and everything keyed on it (the step cache) would trust it too.
     """
 
     def __init__(self, cache_dir: str, app_dir: str):
