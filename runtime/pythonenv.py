@@ -131,7 +131,9 @@ def _replace(path: str, content: bytes) -> None:
     cache, or read-only, is never written in place."""
     mode = stat.S_IMODE(os.lstat(path).st_mode)
     tmp = f"{path}.launchpack-tmp"
-    with open(tmp, "wb") as handle:
+    if os.path.lexists(tmp):  # left by a killed build: possibly a hardlink, never to be written through
+        os.unlink(tmp)
+    with open(tmp, "xb") as handle:
         handle.write(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)

@@ -99,3 +99,18 @@ def test_a_link_into_the_build_dir_works_now_but_not_in_the_slug(tmp_path):
     assert os.path.isfile(venv / "bin" / "python")  # resolves during the build...
     problem = pythonenv.interpreter_problem(str(venv), build_dir=str(build))
     assert problem == f"bin/python3.11 links to {venv}/interpreter/bin/python3.11, a path of the build dir"
+
+
+def test_a_leftover_temporary_file_shared_with_the_cache_is_not_written_through(tmp_path):
+    """A build killed while relocating leaves bin/tool.launchpack-tmp; if that name is a hardlink
+    of a cached file, the next rewrite must replace it, not truncate the cache's copy."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "tool").write_text(f"#!{venv}/bin/python\nprint('hi')\n")
+    cached = tmp_path / "cached-file"
+    cached.write_text("cached content\n")
+    os.link(cached, venv / "bin" / "tool.launchpack-tmp")
+    assert pythonenv.make_relocatable(str(venv)) == 1
+    assert cached.read_text() == "cached content\n"
+    assert (venv / "bin" / "tool").read_text().startswith("#!/bin/sh\n")
+    assert not (venv / "bin" / "tool.launchpack-tmp").exists()
