@@ -326,7 +326,9 @@ def replace_file(path: str, content: bytes) -> None:
     cache, or read-only, is never written in place; its mode is kept."""
     mode = stat.S_IMODE(os.lstat(path).st_mode)
     tmp = f"{path}.launchpack-tmp"
-    with open(tmp, "wb") as handle:
+    if os.path.lexists(tmp):  # left by a killed build: possibly a hardlink, never to be written through
+        os.unlink(tmp)
+    with open(tmp, "xb") as handle:
         handle.write(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)

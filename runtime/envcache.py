@@ -169,9 +169,12 @@ class Remembering:
         self.restored = False  # whether venv_dir holds the previous environment
 
     def load(self, venv_dir: str) -> dict[str, str] | None:
-        self.previous_key = self.store.load(venv_dir)
-        self.restored = self.previous_key is not None
-        return self.previous_key
+        key = self.store.load(venv_dir)
+        self.restored = key is not None
+        # A peeked entry that then fails to restore keeps its key: the build says it was discarded.
+        if key is not None or not self.previous_key:
+            self.previous_key = key
+        return key
 
     def peek(self) -> dict[str, str] | None:
         """The saved environment's key without restoring it, if the store can tell (optional
@@ -238,6 +241,10 @@ class DirectoryStore:
     environment in place: launchpack's own rewrites replace files (write, then rename), installers
     only run on fresh environments, and the saved files are made read-only against anything else.
     The slug compiler archives the app dir (tar), so the slug never shares files with the cache.
+
+    Each entry records how many files, links and directories it holds (tree_entries), and a
+    restored copy must hold as many, with a working interpreter: the key only says what the
+    environment should contain, and everything keyed on it (the step cache) would trust it too.
     """
 
     def __init__(self, cache_dir: str, app_dir: str):
@@ -264,6 +271,12 @@ class DirectoryStore:
         if os.path.lexists(venv_dir):
             shutil.rmtree(venv_dir)
         copy_tree(os.path.join(current, "venv"), venv_dir)
+        # The key says what the environment should contain, not what the copy does: an entry that
+        # lost files after it was saved, or a copy that came out short, must not be trusted (the
+        # steps keyed on the environment would trust it too). Rebuilt instead.
+        if tree_entries(venv_dir) != meta.get("entries") or pythonenv.interpreter_problem(venv_dir):
+            shutil.rmtree(venv_dir, ignore_errors=True)
+            return None
         # Editable installs (.pth files) point into the app dir the environment was built in.
         pythonenv.make_relocatable(venv_dir, meta.get("built_in"), self.app_dir)
         return meta.get("key")
@@ -273,8 +286,8 @@ class DirectoryStore:
         fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
         copy_tree(venv_dir, os.path.join(fresh, "venv"))
         crashpoints.reached("env-save-copied")
-        make_read_only(os.path.join(fresh, "venv"))
-        make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir})
+        entries = make_read_only(os.path.join(fresh, "venv"))
+        make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "entries": entries})
         crashpoints.reached("env-save-swapped")
         self._remove_stale(os.path.basename(fresh))
 
@@ -331,10 +344,18 @@ def copy_tree(source: str, target: str) -> None:
         shutil.copytree(source, target, symlinks=True)
 
 
-def make_read_only(root: str) -> None:
+def tree_entries(root: str) -> int:
+    """How many files, links and directories a tree holds: the record a cache entry keeps of
+    itself, checked when it is restored."""
+    return sum(len(dirs) + len(files) for _directory, dirs, files in os.walk(root))
+
+
+def make_read_only(root: str) -> int:
     """Protect a cached tree from in-place writes through its hardlinks (files only: directories
-    stay writable, so files can still be replaced or removed)."""
-    for directory, _dirs, files in os.walk(root):
+    stay writable, so files can still be replaced or removed). Returns tree_entries(root)."""
+    entries = 0
+    for directory, dirs, files in os.walk(root):
+        entries += len(dirs) + len(files)
         for name in files:
             path = os.path.join(directory, name)
             try:
@@ -343,3 +364,4 @@ def make_read_only(root: str) -> None:
                     os.chmod(path, stat.S_IMODE(mode) & ~0o222)
             except OSError:
                 pass
+    return entries

@@ -159,6 +159,19 @@ class VirtualenvFailed(LaunchpackError):
     )
 
 
+class EnvironmentInterpreterBroken(LaunchpackError):
+    title = "The app's Python environment has no working interpreter{after}: {problem}"
+    detail = (
+        "The environment ({venv}) would not start where the app runs: its web process would exit\n"
+        "with 'python: not found'. The build stops here instead of deploying it, and the broken\n"
+        "environment is not kept in the build cache."
+    )
+    fix = (
+        "This is a bug in launchpack (or an installer replaced the environment it was given):\n"
+        "please report it with the build output above. Building again usually works."
+    )
+
+
 class CommittedVirtualenv(LaunchpackError):
     title = "Your repository contains a virtual environment: {path}"
     detail = "A virtual environment built on your machine does not work on the platform."

@@ -172,9 +172,14 @@ def prepare_environment(
             out.info("- " + reason)
     if store.restored:  # install into a fresh environment, never on top of the old one
         pythonenv.create(interpreter, layout.venv_dir, out, embed=layout.embed_python)
+    embedded = os.path.isdir(os.path.join(layout.venv_dir, pythonenv.EMBEDDED_INTERPRETER))
     install_dependencies(info, interpreter, layout, config, env, out)
     # The saved copy must not depend on this build dir, nor its compiled files on the cache.
     pythonenv.make_relocatable(layout.venv_dir, libraries=library_relocation(interpreter, layout))
+    # An installer may replace the environment it is given (`uv sync` recreates a project
+    # environment it judges unusable, without the embedded interpreter): never keep one whose
+    # interpreter would not start, for this build or, from the cache, for the next.
+    pythonenv.check_interpreter(layout.venv_dir, embedded, after=" after installing the dependencies")
     store.save(layout.venv_dir, key)
     return key
 
@@ -443,4 +448,8 @@ def build(
     pythonenv.make_relocatable(
         layout.venv_dir, layout.app_dir, layout.run_app_dir, libraries=library_relocation(interpreter, layout)
     )
+    # The last word on the environment as it ships: `python` resolves, inside it, by no path of
+    # the build dir (gone at run time). A green build must mean a web process that starts.
+    moved_from = layout.app_dir if layout.run_app_dir and layout.run_app_dir != layout.app_dir else None
+    pythonenv.check_interpreter(layout.venv_dir, build_dir=moved_from)
     return BuildResult(info, interpreter, generated, launch, dict(exports))

@@ -129,6 +129,56 @@ def python_of(venv_dir: str) -> str:
     return os.path.join(venv_dir, "bin", "python")
 
 
+# The names the app's processes start Python by: `python` (the generated commands, env.sh) and
+# `python3` (user Procfiles, scripts); sys.executable is one of them, so a reloader (hupper,
+# gunicorn --reload) re-runs it.
+INTERPRETER_NAMES = ("python", "python3")
+
+
+def interpreter_problem(venv_dir: str, embedded: bool | None = None, build_dir: str | None = None) -> str | None:
+    """Why the environment's interpreter would not start where the app runs, or None.
+
+    Each of bin/python and bin/python3 must exist and resolve to a file. With `embedded` (default:
+    whether venv_dir/interpreter exists), it must resolve into the environment's own copy of the
+    interpreter: the run image may have no Python of its own. With `build_dir` (where the app is
+    built, if it runs elsewhere), no link on the way may name a path under it: the build dir is
+    gone at run time, so such a link works during the build and dangles in the slug.
+    """
+    venv_dir = os.path.abspath(venv_dir)
+    if embedded is None:
+        embedded = os.path.isdir(os.path.join(venv_dir, EMBEDDED_INTERPRETER))
+    own = os.path.join(venv_dir, EMBEDDED_INTERPRETER)
+    for name in INTERPRETER_NAMES:
+        path = os.path.join(venv_dir, "bin", name)
+        shown = os.path.join("bin", name)
+        if not os.path.lexists(path):
+            return f"{shown} is missing"
+        current, seen = path, 0
+        while os.path.islink(current):
+            target = os.readlink(current)
+            if build_dir and os.path.isabs(target) and (target + os.sep).startswith(build_dir.rstrip("/") + os.sep):
+                return f"{os.path.relpath(current, venv_dir)} links to {target}, a path of the build dir"
+            current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+            seen += 1
+            if seen > 40:
+                return f"{shown} is a symlink loop"
+        if not os.path.isfile(current):
+            return f"{shown} leads to {current}, which does not exist"
+        real = os.path.realpath(path)
+        if embedded and not (real + os.sep).startswith(own + os.sep):
+            return f"{shown} leads to {real}, not to the environment's own interpreter ({EMBEDDED_INTERPRETER}/)"
+    return None
+
+
+def check_interpreter(
+    venv_dir: str, embedded: bool | None = None, build_dir: str | None = None, after: str = ""
+) -> None:
+    """interpreter_problem(), as the build failure it is (a green build must mean a working app)."""
+    problem = interpreter_problem(venv_dir, embedded, build_dir)
+    if problem:
+        raise errors.EnvironmentInterpreterBroken(problem=problem, venv=venv_dir, after=after)
+
+
 def venv_version(venv_dir: str) -> str | None:
     """The full Python version a venv was made with (from pyvenv.cfg), or None."""
     try:

@@ -82,10 +82,17 @@ class StepCache:
         targets = targets_for(entry.get("result") or {})
         if set(entry.get("dirs", [])) != set(targets):
             return None
+        recorded = entry.get("entries") or {}
         for name, target in targets.items():
             if os.path.lexists(target):
                 shutil.rmtree(target)
             envcache.copy_tree(os.path.join(current, "dirs", name), target)
+            # An entry that lost files after it was saved (or a short copy) is not the step's
+            # output: run the step again rather than ship part of it.
+            if envcache.tree_entries(target) != recorded.get(name):
+                for other in targets.values():
+                    shutil.rmtree(other, ignore_errors=True)
+                return None
         return entry.get("result")
 
     def save(self, digest: str, result: dict, sources: Mapping[str, str]) -> None:
@@ -100,8 +107,8 @@ class StepCache:
             else:
                 os.makedirs(target)
         crashpoints.reached("step-save-copied")
-        envcache.make_read_only(os.path.join(fresh, "dirs"))
-        entry = {"digest": digest, "dirs": sorted(sources), "result": result}
+        entries = {name: envcache.make_read_only(os.path.join(fresh, "dirs", name)) for name in sources}
+        entry = {"digest": digest, "dirs": sorted(sources), "result": result, "entries": entries}
         envcache.make_current(self.root, fresh, "entry.json", entry)
         for name in os.listdir(self.root):
             if name.startswith("entry-") and name != os.path.basename(fresh):

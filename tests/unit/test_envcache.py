@@ -1,8 +1,10 @@
 """The reuse key and the reasons a build gives for not reusing the environment."""
 
+import json
 import os
+import sys
 
-from runtime import envcache
+from runtime import envcache, stepcache
 
 
 def key(tmp_path, **overrides):
@@ -60,6 +62,9 @@ def test_a_saved_environment_is_hardlinked_and_read_only(tmp_path):
     venv = tmp_path / "app" / "venv"
     (venv / "lib").mkdir(parents=True)
     (venv / "lib" / "mod.py").write_text("x = 1\n")
+    (venv / "bin").mkdir()
+    for name in ("python", "python3"):
+        os.symlink(sys.executable, venv / "bin" / name)
     (venv / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = 3.11.2\ncommand = {tmp_path}/app/venv\n")
     store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app"))
     store.save(str(venv), {"python": "3.11.2"})
@@ -76,3 +81,77 @@ def test_a_saved_environment_is_hardlinked_and_read_only(tmp_path):
         f"{tmp_path}/app/venv"
         in open(os.path.realpath(tmp_path / "cache" / "env" / "current") + "/venv/pyvenv.cfg").read()
     )
+
+
+def saved_entry(tmp_path):
+    """A DirectoryStore with one saved environment (embedded interpreter, relative links)."""
+    venv = tmp_path / "app" / "venv"
+    (venv / "interpreter" / "bin").mkdir(parents=True)
+    (venv / "interpreter" / "bin" / "python3.11").write_text("#!/bin/sh\n")
+    (venv / "bin").mkdir()
+    os.symlink("../interpreter/bin/python3.11", venv / "bin" / "python3.11")
+    os.symlink("python3.11", venv / "bin" / "python")
+    os.symlink("python3.11", venv / "bin" / "python3")
+    (venv / "lib" / "site-packages" / "django" / "contrib").mkdir(parents=True)
+    (venv / "lib" / "site-packages" / "django" / "contrib" / "admin.py").write_text("x = 1\n")
+    (venv / "pyvenv.cfg").write_text("home = x\nversion = 3.11.2\n")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app"))
+    store.save(str(venv), {"python": "3.11.2"})
+    return os.path.realpath(tmp_path / "cache" / "env" / "current") + "/venv"
+
+
+def test_a_complete_entry_is_restored(tmp_path):
+    saved_entry(tmp_path)
+    store = envcache.Remembering(envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2")))
+    assert store.load(str(tmp_path / "app2" / "venv")) == {"python": "3.11.2"} and store.restored
+    assert os.path.isfile(tmp_path / "app2" / "venv" / "bin" / "python")
+
+
+def test_an_entry_that_lost_files_after_it_was_saved_is_not_trusted(tmp_path):
+    """The key says what the environment should hold; a restored copy must hold it, or every step
+    keyed on the environment (collectstatic, the import check) would trust a partial one."""
+    entry = saved_entry(tmp_path)
+    os.unlink(entry + "/lib/site-packages/django/contrib/admin.py")
+    store = envcache.Remembering(envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2")))
+    assert store.peek() == {"python": "3.11.2"}
+    assert store.load(str(tmp_path / "app2" / "venv")) is None and not store.restored
+    assert not os.path.exists(tmp_path / "app2" / "venv")
+    # The build then says why it does not reuse it (the peeked key is kept for that).
+    assert store.previous_key == {"python": "3.11.2"}
+
+
+def test_an_entry_whose_interpreter_is_gone_is_not_trusted(tmp_path):
+    entry = saved_entry(tmp_path)
+    os.unlink(entry + "/interpreter/bin/python3.11")
+    with open(entry + "/interpreter/bin/other", "w"):  # same number of entries
+        pass
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+
+
+def test_an_entry_saved_without_its_record_is_not_trusted(tmp_path):
+    saved_entry(tmp_path)
+    key_file = tmp_path / "cache" / "env" / "current" / "key.json"
+    meta = json.loads(key_file.read_text())
+    del meta["entries"]
+    key_file.write_text(json.dumps(meta))
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+
+
+def test_a_step_entry_that_lost_files_is_run_again(tmp_path):
+    static = tmp_path / "build" / "static"
+    (static / "admin" / "css").mkdir(parents=True)
+    (static / "admin" / "css" / "base.css").write_text("body {}\n")
+    (static / "admin" / "login.css").write_text("form {}\n")
+    cache = stepcache.StepCache(str(tmp_path / "cache"), "django-static")
+    cache.save("d1", {"static_root_relative": "static"}, {"static": str(static)})
+    target = tmp_path / "build2" / "static"
+    assert cache.restore("d1", lambda result: {"static": str(target)}) == {"static_root_relative": "static"}
+    assert (target / "admin" / "css" / "base.css").read_text() == "body {}\n"
+
+    entry = os.path.realpath(tmp_path / "cache" / "steps" / "django-static" / "current")
+    os.unlink(os.path.join(entry, "dirs", "static", "admin", "css", "base.css"))
+    again = tmp_path / "build3" / "static"
+    assert cache.restore("d1", lambda result: {"static": str(again)}) is None
+    assert not os.path.exists(again)  # no partial output left for the step to mix with
