@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from runtime import redaction
+
 # Never exported to the build, whatever the user sets. Each would let a config var break or
 # subvert the build's own processes (the stack's Python, the dynamic linker, the shell).
 DENIED = frozenset(
@@ -39,11 +41,7 @@ DENIED = frozenset(
     }
 )
 
-# launchpack's own settings whose names match SECRET_NAME but which are never credentials.
-NOT_SECRET = frozenset({"LAUNCHPACK_STATIC_URL"})
 VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Values of these are hidden from build output even if a tool echoes them.
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|AUTH|_URL$|^DATABASE|PRIVATE", re.I)
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,9 @@ class ConfigVars:
         value = (self.values.get(name) or "").strip().lower()
         return value not in ("", "0", "false", "no", "off")
 
-    def secrets(self) -> list[str]:
-        """Values to hide from output: anything that looks like a credential, and long values."""
-        return [
-            v for k, v in self.values.items() if v and k not in NOT_SECRET and SECRET_NAME.search(k) and len(v) >= 4
-        ]
+    def secrets(self) -> set[str]:
+        """The strings to hide from output (see runtime/redaction.py)."""
+        return redaction.secrets_of(self.values)
 
     def with_overrides(self, **extra: str) -> ConfigVars:
         return ConfigVars({**self.values, **extra}, self.denied)
@@ -84,10 +80,13 @@ def from_env_dir(env_dir: str | None) -> ConfigVars:
             continue
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             values[name] = handle.read()
+    # Registered where read, before anything can print them (even a failure to use them).
+    redaction.REDACT.add_config(values)
     return ConfigVars(values, tuple(denied))
 
 
 def from_mapping(values: Mapping[str, str]) -> ConfigVars:
     """Config from an existing environment (local CLI): applies the same deny-list."""
     kept = {k: v for k, v in values.items() if VALID_NAME.match(k) and k not in DENIED}
+    redaction.REDACT.add_config(kept)
     return ConfigVars(kept, tuple(sorted(k for k in values if k in DENIED)))

@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from runtime import errors
+from runtime import errors, redaction
 from runtime.adapters import cnb, heroku
 from runtime.output import Output
 
@@ -50,6 +50,7 @@ def dispatch(command: str, args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    redaction.install()  # before anything is printed, tracebacks included
     if not argv or argv[0] not in USAGE:
         sys.stderr.write("usage: " + " | ".join(USAGE.values()) + "\n")
         return USAGE_EXIT

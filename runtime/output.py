@@ -2,7 +2,8 @@
 
 ``-----> Step`` headers, 7-space indented detail, `` !     `` for warnings and errors, and each
 step's duration when it ends. Subprocess output is streamed through ``stream()`` so that it
-is indented like everything else and so that secret config var values are never shown.
+is indented like everything else. Every line is redacted (runtime/redaction.py) whatever stream
+it goes to; the adapters also route the process's own stdout and stderr through the redactor.
 """
 
 from __future__ import annotations
@@ -14,25 +15,21 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
+from runtime import redaction
+
 ARROW = "-----> "
 INDENT = " " * 7
 BANG = " !     "
 
 
 class Output:
-    def __init__(self, stream: IO[str] | None = None, secrets: Sequence[str] = (), quiet: bool = False):
+    def __init__(self, stream: IO[str] | None = None, quiet: bool = False):
         self._stream = stream or sys.stdout
-        # Longest first so that a value containing another is hidden whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self.quiet = quiet
 
-    def add_secrets(self, secrets: Sequence[str]) -> None:
-        self._secrets = sorted(set(self._secrets) | {s for s in secrets if s}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[hidden]")
-        return text
+    @staticmethod
+    def redact(text: str) -> str:
+        return redaction.REDACT(text)
 
     def _write(self, line: str) -> None:
         self._stream.write(self.redact(line) + "\n")

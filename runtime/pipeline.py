@@ -26,6 +26,7 @@ from runtime import (
     processes,
     python_version,
     pythonenv,
+    redaction,
     runtime_files,
     server_choice,
     servers,
@@ -389,6 +390,7 @@ def build(
     server_request: server_choice.ServerRequest | None = None,
 ) -> BuildResult:
     """server_request: an adapter's own choice of server, over the app's (`launchpack start --server`)."""
+    redaction.REDACT.add_config(config.values)  # config.from_* registered it too; a caller's own ConfigVars
     info = appinfo.inspect_app(layout.app_dir, config)
     if server_request is not None:
         info = dataclasses.replace(info, server_request=server_request)
@@ -398,7 +400,6 @@ def build(
     for name in BUILD_HOOKS:  # fail before the slow steps, not after them
         if name in info.hooks:
             hooks.check_runnable(info.app_dir, info.hooks[name])
-    out.add_secrets(config.secrets())
     report_config(config, out)
     env = build_environment(platform_env, config, layout)
     installers.plan(info, config)  # an unknown LAUNCHPACK_INSTALLER fails here, before the slow steps

@@ -38,6 +38,7 @@ from runtime import (
     pipeline,
     python_version,
     pythonenv,
+    redaction,
     runtime_files,
     server_choice,
     servers,
@@ -555,6 +556,9 @@ def version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # stderr carries messages and tracebacks; stdout carries data the user asked for (`env`,
+    # `activate`), and what launchpack prints there goes through Output, which redacts.
+    redaction.install(["stderr"])
     top = parser()
     try:
         args = top.parse_args(argv)
