@@ -115,11 +115,7 @@ class ManagedPythonFailed(LaunchpackError):
 
 class RunpathCannotBeRewritten(LaunchpackError):
     title = "Could not point {path} at the app's own copy of Python"
-    detail = (
-        "Its {kind} is {old}\n"
-        "which is in the build cache, and would have to become {new}\n"
-        "but {reason}."
-    )
+    detail = "Its {kind} is {old}\nwhich is in the build cache, and would have to become {new}\nbut {reason}."
     fix = (
         "This file was compiled at build time against the Python in the build cache, which the app will not\n"
         "have when it runs. Install a prebuilt wheel of the package it belongs to instead of building it from\n"
@@ -430,6 +426,8 @@ class LaunchpackHomeUnusable(LaunchpackError):
     title = "launchpack cannot write to {path}"
     detail = "{reason}"
     fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"
+
+
 # --- web server --------------------------------------------------------------------------
 
 
@@ -510,4 +508,26 @@ class EntryPointImportFailed(LaunchpackError):
         "Fix the error{where}. The build imports the entry point once, with your config vars set,\n"
         "so that this fails here rather than on the first request after the deploy. If it can only\n"
         "be imported where the app runs, set the config var LAUNCHPACK_SKIP_IMPORT_CHECK=1."
+    )
+
+
+# --- issue 10: what the build will not walk into (runtime/apptree.py) -----------------------
+
+
+class LinkOutsideApp(LaunchpackError):
+    title = "{count} symbolic link(s) in the app lead outside it ({after})"
+    detail = "{links}"
+    fix = (
+        "The build copies and serves what links point at, so a link out of the app could publish a file of\n"
+        "the build machine (or its environment, through /proc). Replace each link with a copy of the file\n"
+        "it points at, or with a relative link to a file inside the app."
+    )
+
+
+class SpecialFileInStatic(LaunchpackError):
+    title = "A FIFO, socket or device is among the app's static files ({after})"
+    detail = "{files}"
+    fix = (
+        "Static files are copied and served, and reading a FIFO or device blocks. Remove these files\n"
+        "(or have the hook that creates them create them elsewhere, outside the static directories)."
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import procfile_gen
 from runtime import (
     appinfo,
+    apptree,
     elf_runpath,
     entry_check,
     entry_points,
@@ -98,12 +99,23 @@ def report_config(config: ConfigVars, out: Output) -> None:
         )
 
 
-def run_build_hook(name: str, info: AppInfo, env: Mapping[str, str], out: Output) -> None:
+def app_guard(layout: Layout, out: Output) -> apptree.Guard:
+    """The app scan, leaving out launchpack's own directories inside the app."""
+    own = {layout.runtime_dir, layout.venv_dir}
+    skip = tuple(os.path.relpath(d, layout.app_dir) for d in own if d.startswith(layout.app_dir.rstrip("/") + "/"))
+    return apptree.Guard(layout.app_dir, tuple(p.split(os.sep)[0] for p in skip), out)
+
+
+def run_build_hook(
+    name: str, info: AppInfo, env: Mapping[str, str], out: Output, guard: apptree.Guard | None = None
+) -> None:
     if name not in info.hooks:
         return
     path = info.hooks[name]  # launchpack's hook, or warpdrive's that stands for it
     with out.step(f"Running hook {path}"):
         hooks.run_hook(info.app_dir, path, env, out)
+    if guard is not None:  # a hook may have made links or special files, before anything reads them
+        guard.check(f"after the hook {path}")
 
 
 def dependency_files(info: AppInfo) -> list[str]:
@@ -401,6 +413,8 @@ def build(
         if name in info.hooks:
             hooks.check_runnable(info.app_dir, info.hooks[name])
     report_config(config, out)
+    guard = app_guard(layout, out)
+    guard.check("as pushed")
     env = build_environment(platform_env, config, layout)
     installers.plan(info, config)  # an unknown LAUNCHPACK_INSTALLER fails here, before the slow steps
     interpreter = choose_python(info, layout, env, out)
@@ -420,13 +434,13 @@ def build(
     os.makedirs(layout.python_dir, exist_ok=True)
     runtime_files.copy_runtime_modules(layout)
 
-    run_build_hook("pre_compile", info, env, out)
+    run_build_hook("pre_compile", info, env, out, guard)
     if "pre_compile" in info.hooks:  # it may have written or changed the dependency files
         info = dataclasses.replace(info, dependencies=appinfo.dependency_source(info.app_dir, info.pyproject))
     env_key = prepare_environment(info, interpreter, layout, store, env, out, config)
-    run_build_hook("build", info, env, out)
+    run_build_hook("build", info, env, out, guard)
     web, launch_facts, exports = framework_steps(info, layout, config, env, out, env_key)
-    run_build_hook("post_compile", info, env, out)
+    run_build_hook("post_compile", info, env, out, guard)
     info, web = check_entry_point(info, web, layout, config, env, out, env_key)
 
     generated = processes.generate(info, web, layout.env_prefix())

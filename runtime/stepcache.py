@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
@@ -48,12 +49,18 @@ def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
                 info = os.stat(path)
             except OSError:
                 continue
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block open() forever (runtime/apptree.py)
+                digest.update(f"S {relative} {stat.S_IFMT(info.st_mode)}\0".encode())
+                continue
             count, size = count + 1, size + info.st_size
             if count > MAX_FILES or size > MAX_BYTES:
                 return None
             digest.update(f"F {relative} {info.st_mode & 0o111}\0".encode())
-            with open(path, "rb") as handle:
-                digest.update(hashlib.sha256(handle.read()).digest())
+            try:
+                with open(path, "rb") as handle:
+                    digest.update(hashlib.sha256(handle.read()).digest())
+            except OSError:  # unreadable (a hook's chmod 000): unknown content is never "unchanged"
+                return None
     return digest.hexdigest()
 
 
