@@ -531,3 +531,13 @@ class SpecialFileInStatic(LaunchpackError):
         "Static files are copied and served, and reading a FIFO or device blocks. Remove these files\n"
         "(or have the hook that creates them create them elsewhere, outside the static directories)."
     )
+
+
+class ServedAppFailed(LaunchpackError):
+    title = "Your app loads, but not as the web process serves it: with its static files ({root})"
+    detail = "{error}"
+    fix = (
+        "The web process wraps the app in WhiteNoise, which reads every file of the static root when it\n"
+        "starts. Remove dangling links from the static files and make their directories readable (a hook\n"
+        "may have changed them), or serve the static files another way (see README: static files)."
+    )

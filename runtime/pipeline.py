@@ -295,6 +295,29 @@ def static_serving(info: AppInfo, web: WebApp | None) -> str | None:
     return "server" if servers.get(info.server).SERVES_STATIC else "whitenoise"
 
 
+def check_served_app(
+    info: AppInfo,
+    web: WebApp | None,
+    launch: Mapping,
+    layout: Layout,
+    config: ConfigVars,
+    env: Mapping[str, str],
+    out: Output,
+) -> None:
+    """Load what the web process will serve when that is more than the app the import check
+    loaded: the app wrapped in WhiteNoise, which reads the static root when it is created (a
+    dangling link or an unreadable directory there would crash every worker, after a green build)."""
+    if launch.get("serve_static") != "whitenoise" or config.flag("LAUNCHPACK_SKIP_IMPORT_CHECK"):
+        return
+    dependency_file = info.dependencies.files[0] if info.dependencies.files else "requirements.txt"
+    request = entry_check.Request("module", (servers.LOADER,), dependency_file)
+    with out.step("Loading the app as the web process serves it (with its static files, by WhiteNoise)"):
+        try:
+            entry_check.check(request, layout, {**env, "LAUNCHPACK_APP_DIR": layout.app_dir})
+        except errors.EntryPointImportFailed as exc:
+            raise errors.ServedAppFailed(error=exc.facts["error"], root=web.static_root if web else "") from None
+
+
 def framework_steps(
     info: AppInfo,
     layout: Layout,
@@ -460,6 +483,7 @@ def build(
     }
     runtime_files.write_env_script(layout, {k: f'"{v}"' for k, v in exports.items()})
     runtime_files.write_launch(layout, launch)
+    check_served_app(info, web, launch, layout, config, {**env, **exports}, out)
     pythonenv.make_relocatable(
         layout.venv_dir, layout.app_dir, layout.run_app_dir, libraries=library_relocation(interpreter, layout)
     )

@@ -19,8 +19,11 @@ SECRET = "tr33-s3cret-value-99"
 CONFIG = {"SECRET_KEY": SECRET}
 
 
+HOOKS = {"build": ".launchpack/action_hooks/build", "post_compile": "bin/post_compile"}
+
+
 def hook(app: str, body: str, name: str = "build") -> None:
-    write(os.path.join(app, ".launchpack", "action_hooks", name), "#!/bin/sh\nset -e\n" + body, mode=0o755)
+    write(os.path.join(app, HOOKS[name]), "#!/bin/sh\nset -e\n" + body, mode=0o755)
 
 
 def failed(result) -> str:
@@ -96,3 +99,23 @@ def test_a_fifo_among_static_files_fails_the_build(heroku: Heroku, app_copy):
     output = failed(heroku.build(app, CONFIG, timeout=300).compile)
     assert "A FIFO, socket or device is among the app's static files" in output
     assert "mysite/static/stream (a FIFO)" in output
+
+
+def test_what_the_web_process_serves_is_what_the_build_loaded(heroku: Heroku, app_copy):
+    """WhiteNoise (gunicorn, waitress) reads the static root when the web process starts: a
+    dangling link there passed the import check and then crashed every worker."""
+    app = app_copy("django")
+    with open(os.path.join(app, "mysite", "settings.py"), "a", encoding="utf-8") as handle:
+        handle.write('\nSTATIC_ROOT = BASE_DIR / "staticfiles"\n')
+    hook(app, "ln -s ../assets/gone.css staticfiles/gone.css\n", name="post_compile")
+    cache = heroku.new_cache()
+    config = {**CONFIG, "LAUNCHPACK_SERVER": "gunicorn"}
+    output = failed(heroku.build(app, config, cache_dir=cache).compile)
+    assert "Your app loads, but not as the web process serves it: with its static files (staticfiles)" in output
+    assert "gone.css" in output
+    os.unlink(os.path.join(app, HOOKS["post_compile"]))
+    slug = heroku.build(app, config, cache_dir=cache)
+    assert slug.compile.ok, slug.compile.output
+    with heroku.start(slug) as dyno:
+        dyno.wait_until_serving()
+        assert dyno.get("/static/admin/css/base.css").status == 200
