@@ -115,11 +115,7 @@ class ManagedPythonFailed(LaunchpackError):
 
 class RunpathCannotBeRewritten(LaunchpackError):
     title = "Could not point {path} at the app's own copy of Python"
-    detail = (
-        "Its {kind} is {old}\n"
-        "which is in the build cache, and would have to become {new}\n"
-        "but {reason}."
-    )
+    detail = "Its {kind} is {old}\nwhich is in the build cache, and would have to become {new}\nbut {reason}."
     fix = (
         "This file was compiled at build time against the Python in the build cache, which the app will not\n"
         "have when it runs. Install a prebuilt wheel of the package it belongs to instead of building it from\n"
@@ -430,6 +426,8 @@ class LaunchpackHomeUnusable(LaunchpackError):
     title = "launchpack cannot write to {path}"
     detail = "{reason}"
     fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"
+
+
 # --- web server --------------------------------------------------------------------------
 
 
@@ -511,3 +509,59 @@ class EntryPointImportFailed(LaunchpackError):
         "so that this fails here rather than on the first request after the deploy. If it can only\n"
         "be imported where the app runs, set the config var LAUNCHPACK_SKIP_IMPORT_CHECK=1."
     )
+
+
+# --- issue 10: run-time settings and hook messages ---
+
+
+class HookCarriageReturn(LaunchpackError):
+    title = r"The hook {hook} cannot run: the first line ends with a carriage return (\r)"
+    detail = (
+        "Its first line is {shown}. With Windows line endings '{word}' is read as '{word}\\r', which\n"
+        "does not exist: the system then reports 'No such file or directory'."
+    )
+    fix = (
+        "Save the file with Unix line endings (LF), e.g. sed -i 's/\\r$//' {hook}, and commit it\n"
+        "(git config core.autocrlf input keeps Git from converting it back on Windows)."
+    )
+
+
+class HookDanglingSymlink(LaunchpackError):
+    title = "The hook {hook} is a symlink to {target}, which does not exist"
+    detail = "{hook} points at {resolved}; there is no file there in the app."
+    fix = (
+        "Point the symlink at a script that is in your repository (ln -sf TARGET {hook}), or replace it\n"
+        "with the script itself, and commit that."
+    )
+
+
+class RunTimeWarning(LaunchpackError):
+    """A config var read when a process starts that launchpack ignores (the process still starts).
+
+    Printed as one line, "launchpack: <title> <fix>", by the run-time modules in the app's runtime
+    dir, which import this file's copy (launchpack_errors.py) there: the words stay in this catalogue.
+    """
+
+    def one_line(self) -> str:
+        return " ".join(part for part in (self.render_title(), self._fmt(self.detail), self._fmt(self.fix)) if part)
+
+
+class RunSettingInvalid(RunTimeWarning):
+    title = "ignoring the config var {name}={value!r}: {accepted};"
+    fix = "using {default} ({why}). Set {name} to a whole number such as {example}, or unset it."
+
+
+class PythonHomeIgnored(RunTimeWarning):
+    title = (
+        "ignoring the config var PYTHONHOME={value!r}: it would point the app's Python away from its own"
+        " standard library (Python would stop with 'Fatal Python error');"
+    )
+    fix = "the app's environment has its own. Unset it (heroku config:unset PYTHONHOME, or delete it from .env)."
+
+
+class PythonPathEntriesIgnored(RunTimeWarning):
+    title = (
+        "ignoring {entries} in the config var PYTHONPATH: outside the app ({app_dir}), where nothing was"
+        " built for it (another Python's modules there would break it);"
+    )
+    fix = "entries inside the app are kept: put those modules in the app and name them relative to it (PYTHONPATH=src)."
