@@ -144,6 +144,22 @@ def test_pythonhome_and_pythonpath_config_vars_do_not_break_one_off_processes(he
     assert_python_vars_ignored(result.output)
 
 
+def test_under_pack_build_exec_d_neutralises_the_same_settings(cnb):
+    """docker run -e PYTHONHOME=... -e WEB_CONCURRENCY=abc: exec.d (not env.sh) makes the same check."""
+    build = cnb.build(os.path.join(FIXTURES, "wsgi_app"), cache=cnb.new_cache())
+    assert build.ok, build.output
+    env = {"PYTHONHOME": "/nonexistent", "PYTHONPATH": "/nonexistent", "WEB_CONCURRENCY": "abc"}
+    with cnb.start(build.image, env=env) as container:
+        container.wait_until_serving()
+        page = container.get("/hello")
+        assert (page.status, page.text) == (200, "Hello from plain WSGI at /hello\n"), container.log()
+        log = container.log()
+        assert "launchpack: ignoring the config var WEB_CONCURRENCY='abc'" in log, log
+        assert "launchpack: ignoring the config var PYTHONHOME='/nonexistent'" in log, log
+        assert "launchpack: ignoring /nonexistent in the config var PYTHONPATH: outside the app (/workspace)" in log
+        assert_no_traceback(log)
+
+
 # --- C: hook messages ------------------------------------------------------------------------
 
 
