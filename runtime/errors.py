@@ -540,6 +540,8 @@ class RunTimeWarning(LaunchpackError):
 
     Printed as one line, "launchpack: <title> <fix>", by the run-time modules in the app's runtime
     dir, which import this file's copy (launchpack_errors.py) there: the words stay in this catalogue.
+    So this file must keep importing nothing but the standard library (tests/unit/test_hardening_runtime.py
+    runs the copy on its own).
     """
 
     def one_line(self) -> str:

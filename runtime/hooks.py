@@ -30,11 +30,13 @@ def check_runnable(app_dir: str, hook: str) -> str:
         raise errors.HookNotExecutable(hook=hook)
     # "#!/bin/sh\r\n": the kernel looks for "/bin/sh\r" and the exec fails with ENOENT, which
     # names neither the line nor the \r. Every interpreter line ending in \r fails that way.
+    # (A file with old Mac line endings, \r alone, has its whole text on that line: show up to the \r.)
     line = _first_line(path)
-    if line.startswith(b"#!") and line.rstrip(b"\n").endswith(b"\r"):
-        shown = repr(line.rstrip(b"\n").decode("utf-8", "replace"))
+    if line.startswith(b"#!") and b"\r" in line:
+        interpreter_line = line.split(b"\r", 1)[0]
+        shown = repr((interpreter_line + b"\r").decode("utf-8", "replace"))
         # The last word carries the \r: the interpreter (#!/bin/sh) or its argument (#!/usr/bin/env bash).
-        words = line[2:].split() or [b""]
+        words = interpreter_line[2:].split() or [b""]
         word = words[-1].decode("utf-8", "replace")
         raise errors.HookCarriageReturn(hook=hook, shown=shown, word=word)
     return path

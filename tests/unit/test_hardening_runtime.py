@@ -142,7 +142,13 @@ def hook(tmp_path, text: bytes, mode: int = 0o755) -> str:
 
 
 @pytest.mark.parametrize(
-    "first, word", [(b"#!/bin/sh\r\n", "/bin/sh"), (b"#!/usr/bin/env bash\r\n", "bash"), (b"#!/bin/bash -e\r\n", "-e")]
+    "first, word",
+    [
+        (b"#!/bin/sh\r\n", "/bin/sh"),
+        (b"#!/usr/bin/env bash\r\n", "bash"),
+        (b"#!/bin/bash -e\r\n", "-e"),
+        (b"#!/bin/sh\recho old Mac line endings\r", "/bin/sh"),
+    ],
 )
 def test_a_crlf_shebang_names_the_carriage_return(tmp_path, first, word):
     name = hook(tmp_path, first + b"echo hi\r\n")
@@ -150,6 +156,8 @@ def test_a_crlf_shebang_names_the_carriage_return(tmp_path, first, word):
         hooks.check_runnable(str(tmp_path), name)
     text = "\n".join(caught.value.render())
     assert r"the first line ends with a carriage return (\r)" in text
+    interpreter_line = first.split(b"\r")[0].decode()
+    assert f"Its first line is '{interpreter_line}\\r'." in text
     assert f"'{word}' is read as '{word}\\r'" in text
     assert "Save the file with Unix line endings (LF)" in text
 
