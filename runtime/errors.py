@@ -541,3 +541,61 @@ class ServedAppFailed(LaunchpackError):
         "starts. Remove dangling links from the static files and make their directories readable (a hook\n"
         "may have changed them), or serve the static files another way (see README: static files)."
     )
+
+
+# --- issue 10: run-time settings and hook messages ---
+
+
+class HookCarriageReturn(LaunchpackError):
+    title = r"The hook {hook} cannot run: the first line ends with a carriage return (\r)"
+    detail = (
+        "Its first line is {shown}. With Windows line endings '{word}' is read as '{word}\\r', which\n"
+        "does not exist: the system then reports 'No such file or directory'."
+    )
+    fix = (
+        "Save the file with Unix line endings (LF), e.g. sed -i 's/\\r$//' {hook}, and commit it\n"
+        "(git config core.autocrlf input keeps Git from converting it back on Windows)."
+    )
+
+
+class HookDanglingSymlink(LaunchpackError):
+    title = "The hook {hook} is a symlink to {target}, which does not exist"
+    detail = "{hook} points at {resolved}; there is no file there in the app."
+    fix = (
+        "Point the symlink at a script that is in your repository (ln -sf TARGET {hook}), or replace it\n"
+        "with the script itself, and commit that."
+    )
+
+
+class RunTimeWarning(LaunchpackError):
+    """A config var read when a process starts that launchpack ignores (the process still starts).
+
+    Printed as one line, "launchpack: <title> <fix>", by the run-time modules in the app's runtime
+    dir, which import this file's copy (launchpack_errors.py) there: the words stay in this catalogue.
+    So this file must keep importing nothing but the standard library (tests/unit/test_hardening_runtime.py
+    runs the copy on its own).
+    """
+
+    def one_line(self) -> str:
+        return " ".join(part for part in (self.render_title(), self._fmt(self.detail), self._fmt(self.fix)) if part)
+
+
+class RunSettingInvalid(RunTimeWarning):
+    title = "ignoring the config var {name}={value!r}: {accepted};"
+    fix = "using {default} ({why}). Set {name} to a whole number such as {example}, or unset it."
+
+
+class PythonHomeIgnored(RunTimeWarning):
+    title = (
+        "ignoring the config var PYTHONHOME={value!r}: it would point the app's Python away from its own"
+        " standard library (Python would stop with 'Fatal Python error');"
+    )
+    fix = "the app's environment has its own. Unset it (heroku config:unset PYTHONHOME, or delete it from .env)."
+
+
+class PythonPathEntriesIgnored(RunTimeWarning):
+    title = (
+        "ignoring {entries} in the config var PYTHONPATH: outside the app ({app_dir}), where nothing was"
+        " built for it (another Python's modules there would break it);"
+    )
+    fix = "entries inside the app are kept: put those modules in the app and name them relative to it (PYTHONPATH=src)."

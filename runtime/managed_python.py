@@ -77,7 +77,7 @@ def provide(
         newest: dict[tuple[int, int], tuple[int, int, int]] = {}
         for version in known:
             newest[version[:2]] = max(version, newest.get(version[:2], version))  # type: ignore[index]
-        offered = sorted({i.version_text for i in stack} | {".".join(map(str, v)) for v in newest.values()})
+        offered = python_version.offered([i.version for i in stack] + list(newest.values()))
         raise errors.UnknownPythonVersion(
             requested=request.version,
             source=request.source,

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runtime import appfiles, errors
@@ -210,6 +211,14 @@ def check_supported(request: PythonRequest, today: datetime.date | None = None) 
         )
 
 
+def offered(versions: Iterable[tuple[int, ...]], today: datetime.date | None = None) -> list[str]:
+    """The versions to offer when a request cannot be met: in version order (3.9 before 3.10),
+    each once, without those past their end of life (or unknown), which check_supported refuses."""
+    today = today or datetime.date.today()
+    supported = {tuple(v) for v in versions if END_OF_LIFE.get(tuple(v[:2]), today) > today}  # type: ignore[arg-type]
+    return [".".join(map(str, v)) for v in sorted(supported)]
+
+
 def matches(request: PythonRequest, version: tuple[int, int, int]) -> bool:
     return version[: len(request.parts)] == request.parts
 
@@ -228,11 +237,10 @@ def choose(request: PythonRequest | None, available: list[Interpreter], default:
         return default
     candidates = [i for i in available if matches(request, i.version)]
     if not candidates:
-        versions = sorted({i.version_text for i in available})
         raise errors.UnknownPythonVersion(
             requested=request.version,
             source=request.source,
-            available=", ".join(versions) or "none",
+            available=", ".join(offered(i.version for i in available)) or "none",
             default_hint=f", e.g. {default.minor_text}, or delete it to use the default ({default.minor_text})",
         )
     return max(candidates, key=lambda i: i.version)

@@ -19,6 +19,9 @@ RUNTIME_MODULES = (
     "launchpack_waitress.py",
     "launchpack_mod_wsgi.conf",
 )
+# The catalogue of messages, for the run-time modules' warnings (standard library only, like them):
+# copied under a name of its own, as the app's runtime dir has no `runtime` package.
+ERRORS_MODULE = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "errors.py"), "launchpack_errors.py")
 
 
 def write_env_script(layout: Layout, exports: dict[str, str]) -> None:
@@ -37,6 +40,8 @@ def copy_runtime_modules(layout: Layout) -> None:
     os.makedirs(layout.python_dir, exist_ok=True)
     for name in RUNTIME_MODULES:
         shutil.copyfile(os.path.join(SLUG_DIR, name), os.path.join(layout.python_dir, name))
+    source, name = ERRORS_MODULE
+    shutil.copyfile(source, os.path.join(layout.python_dir, name))
 
 
 def write_launch(layout: Layout, launch: dict) -> None:

@@ -25,6 +25,19 @@ Besides those two it sets, for the generated server commands:
                                MOD_WSGI_EMBEDDED_MODE=0), --user/--group when run as root
     WARPDRIVE_HTTP_PORT        $PORT, for apps written for warpdrive (which read only that)
 
+A value the servers cannot use is ignored with a one-line warning, in this one place that every
+server's command goes through: WEB_CONCURRENCY or LAUNCHPACK_THREADS that is not a whole number
+of 1 or more gets launchpack's default (gunicorn would stop with a traceback, waitress's $((...))
+with a shell error); such a MOD_WSGI_PROCESSES/MOD_WSGI_THREADS is exported empty, so that the
+command's ${MOD_WSGI_PROCESSES:-$WEB_CONCURRENCY} falls back. Ignoring rather than exiting keeps
+the app serving (a config var change restarts every dyno) and keeps one-off processes such as
+`heroku run bash`, which source this through .profile.d, usable to fix it.
+
+Python's own variables are neutralised for the same reason: PYTHONHOME (set as a config var, it
+makes every Python of the app stop with "Fatal Python error") is unset; PYTHONPATH keeps its
+entries inside the app (PYTHONPATH=src works, as on Heroku) and loses the others, each with a
+one-line warning.
+
 Standard library only; runs on the app's Python. Usage:
     python launchpack_env.py sh      export lines for the variables the user has not set
     python launchpack_env.py execd   the same as TOML on fd 3 (Cloud Native Buildpacks exec.d)
@@ -45,6 +58,11 @@ PER_PROCESS_MIB = 256
 MAX_PROCESSES = 16
 DEFAULT_THREADS = 2
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge page-aligned number
+WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+# The counts the servers' commands read, and what each one counts (for the warning).
+COUNTS = {"WEB_CONCURRENCY": "server processes", "LAUNCHPACK_THREADS": "threads in each server process"}
+# mod_wsgi's own overrides of those counts: when unusable, the command falls back to the count.
+COUNT_OVERRIDES = {"MOD_WSGI_PROCESSES": "WEB_CONCURRENCY", "MOD_WSGI_THREADS": "LAUNCHPACK_THREADS"}
 
 
 # MOD_WSGI_<NAME>=value -> --<name> value (warpdrive's variables; PROCESSES and THREADS are
@@ -60,6 +78,110 @@ MOD_WSGI_FLAGS = {"SERVER_STATUS": ("--server-status",), "ENABLE_DEBUGGER": ("--
 # Values are spliced into the command unquoted (as separate words), so only plain ones pass.
 PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
 OFF = ("", "0", "false", "no", "off")
+
+
+def _catalogue():
+    """The message catalogue: runtime/errors.py, copied beside this file as launchpack_errors.py
+    (this runs with python -I, which puts no script directory on sys.path)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        import launchpack_errors as errors
+    except ImportError:  # run from launchpack's checkout (runtime/slug/), as its tests do
+        sys.path.insert(0, os.path.dirname(os.path.dirname(here)))
+        from runtime import errors
+    return errors
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(f"launchpack: {message}\n")
+
+
+def whole_number(raw: str | None) -> str | None:
+    """The count as the servers want it ("3"), or None unless it is a whole number of 1 or more."""
+    value = (raw or "").strip()
+    return str(int(value)) if WHOLE_NUMBER.match(value) and int(value) > 0 else None
+
+
+def invalid_count_warnings(environ: dict[str, str], values: dict[str, str], invalid: dict[str, str]) -> list[str]:
+    """One line for each unusable count the user set (values: the counts the process will use)."""
+    errors = _catalogue()
+    lines = []
+    for name, raw in invalid.items():
+        lines.append(
+            errors.RunSettingInvalid(
+                name=name,
+                value=raw,
+                accepted=f"the number of {COUNTS[name]} must be a whole number, 1 or more",
+                default=values[name],
+                why="launchpack's default" + (", from the container's limits" if name == "WEB_CONCURRENCY" else ""),
+                example=values[name],
+            ).one_line()
+        )
+    for name, count in COUNT_OVERRIDES.items():
+        raw = (environ.get(name) or "").strip()
+        if raw and not whole_number(raw):
+            lines.append(
+                errors.RunSettingInvalid(
+                    name=name,
+                    value=raw,
+                    accepted=f"the number of {COUNTS[count]} must be a whole number, 1 or more",
+                    default=values[count],
+                    why=f"{count}, as when {name} is not set",
+                    example=values[count],
+                ).one_line()
+            )
+    return lines
+
+
+def unusable_overrides(environ: dict[str, str]) -> dict[str, str]:
+    """MOD_WSGI_PROCESSES/THREADS to export empty, as they are unusable (the command then falls back)."""
+    return {
+        name: ""
+        for name in COUNT_OVERRIDES
+        if (environ.get(name) or "").strip() and not whole_number(environ.get(name))
+    }
+
+
+def _inside(path: str, directory: str) -> bool:
+    for a, b in (
+        (os.path.normpath(path), os.path.normpath(directory)),
+        (os.path.realpath(path), os.path.realpath(directory)),
+    ):
+        if a == b or a.startswith(b.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def python_path(environ: dict[str, str]) -> tuple[str, list[str]]:
+    """(PYTHONPATH without the entries outside the app, those entries). Relative entries are
+    relative to the app dir, where every process starts; launchpack's own runtime dir counts."""
+    app_dir = environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
+    allowed = [d for d in (app_dir, environ.get("LAUNCHPACK_RUNTIME_DIR")) if d]
+    kept, dropped = [], []
+    for entry in (environ.get("PYTHONPATH") or "").split(os.pathsep):
+        if not entry:
+            continue
+        where = entry if os.path.isabs(entry) else os.path.join(app_dir, entry)
+        (kept if any(_inside(where, d) for d in allowed) else dropped).append(entry)
+    return os.pathsep.join(kept), dropped
+
+
+def python_settings(environ: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
+    """(variables to change, None meaning unset; their warnings) for PYTHONHOME and PYTHONPATH."""
+    errors = _catalogue()
+    changes: dict[str, str | None] = {}
+    lines = []
+    if environ.get("PYTHONHOME"):
+        changes["PYTHONHOME"] = None
+        lines.append(errors.PythonHomeIgnored(value=environ["PYTHONHOME"]).one_line())
+    path, dropped = python_path(environ)
+    if dropped:
+        changes["PYTHONPATH"] = path
+        app_dir = environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
+        lines.append(errors.PythonPathEntriesIgnored(entries=", ".join(dropped), app_dir=app_dir).one_line())
+    return changes, lines
 
 
 def flag(environ: dict[str, str], name: str) -> bool:
@@ -270,17 +392,24 @@ def compute(environ: dict[str, str] | None = None, root: str = "/sys/fs/cgroup")
     memory, memory_source = memory_limit(root)
     cpus, cpu_source = cpu_limit(root)
     recommended = recommend(cpus, memory)
-    chosen = {}
+    chosen, set_by_user, invalid = {}, [], {}
     for name, value in recommended.items():
         user = (environ.get(name) or "").strip()
-        chosen[name] = user if user else str(value)
+        if whole_number(user):
+            chosen[name] = whole_number(user)
+            set_by_user.append(name)
+        else:
+            chosen[name] = str(value)
+            if user:
+                invalid[name] = user
     return {
         "cpus": cpus,
         "cpu_source": cpu_source,
         "memory_mib": memory // MIB,
         "memory_source": memory_source,
         "recommended": recommended,
-        "set_by_user": sorted(n for n in recommended if (environ.get(n) or "").strip()),
+        "set_by_user": sorted(set_by_user),
+        "invalid": invalid,  # set by the user, unusable: replaced by launchpack's value
         "values": chosen,
     }
 
@@ -292,18 +421,28 @@ def _is_web() -> bool:
 
 def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else "sh"
-    result = compute()
+    environ = dict(os.environ)
+    result = compute(environ)
     new = {k: v for k, v in result["values"].items() if k not in result["set_by_user"]}
-    settings = server_settings(dict(os.environ))
+    settings = {**server_settings(environ), **unusable_overrides(environ)}
+    python, python_warnings = python_settings(environ)
     if mode == "json":
         print(json.dumps({**result, "server": settings}, indent=2))
     elif mode == "execd":
         with os.fdopen(3, "w") as fd3:
             for name, value in {**new, **settings}.items():
                 fd3.write(f"{name} = {json.dumps(value)}\n")
+            for name, value in python.items():
+                # exec.d cannot unset a variable; Python takes an empty PYTHONHOME as unset.
+                fd3.write(f"{name} = {json.dumps(value or '')}\n")
     else:
         for name, value in {**new, **settings}.items():
             print(f"export {name}={shlex.quote(value)}")
+        for name, value in python.items():
+            print(f"unset {name}" if value is None else f"export {name}={shlex.quote(value)}")
+    if mode != "json":
+        for line in invalid_count_warnings(environ, result["values"], result["invalid"]) + python_warnings:
+            _stderr(line)
     if new and _is_web():
         sys.stderr.write(
             "launchpack: {cpus} CPU(s) ({cpu_source}), {memory_mib} MiB ({memory_source}): ".format(**result)

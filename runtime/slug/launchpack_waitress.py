@@ -49,7 +49,12 @@ def serve_until_stopped(app, **kw) -> None:
     sys.stderr.write("launchpack: SIGTERM received; finishing requests in flight\n")
     for dispatcher in list(socket_map.values()):
         if getattr(dispatcher, "accepting", False):
-            dispatcher.close()  # a listening socket: stop accepting
+            # A listening socket: stop accepting. Only the socket: waitress's own close() of a
+            # server also closes its trigger, the pipe through which the worker threads wake this
+            # loop when a response is ready, and every request finishing after that would die in
+            # os.write() with "OSError: [Errno 9] Bad file descriptor". The trigger stays open
+            # until the process exits.
+            wasyncore.dispatcher.close(dispatcher)
     deadline = stopping[0] + GRACE_SECONDS
     while time.monotonic() < deadline:
         channels = [d for d in list(socket_map.values()) if isinstance(d, HTTPChannel)]
