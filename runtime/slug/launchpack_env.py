@@ -20,9 +20,10 @@ under gunicorn. A value the user sets for either variable always wins.
 Besides those two it sets, for the generated server commands:
     LAUNCHPACK_RELOAD          "1" when LAUNCHPACK_RELOAD or MOD_WSGI_RELOAD_ON_CHANGES is on, else ""
     LAUNCHPACK_MOD_WSGI_ARGS   mod_wsgi-express options from the MOD_WSGI_* variables (the access
-                               log only with MOD_WSGI_ACCESS_LOG=1), the mode (embedded, or
-                               daemon with --reload-on-changes when reloading or when
-                               MOD_WSGI_EMBEDDED_MODE=0), --user/--group when run as root
+                               log only with MOD_WSGI_ACCESS_LOG=1), the mode (daemon, with
+                               --reload-on-changes when reloading; embedded with
+                               MOD_WSGI_EMBEDDED_MODE=1), --max-clients 512 unless
+                               MOD_WSGI_MAX_CLIENTS is set, --user/--group when run as root
     WARPDRIVE_HTTP_PORT        $PORT, for apps written for warpdrive (which read only that)
 
 A value the servers cannot use is ignored with a one-line warning, in this one place that every
@@ -74,6 +75,10 @@ MOD_WSGI_VALUES = (
     "BODY_TIMEOUT", "BODY_MAX_TIMEOUT", "BODY_MIN_RATE", "SERVER_BACKLOG", "DAEMON_BACKLOG", "SERVER_MPM",
     "WORKING_DIRECTORY",
 )  # fmt: skip
+# Apache's connections (mod_wsgi-express's default is 1.5 x the app's threads, 9 on 2 CPUs): with
+# the event MPM idle keep-alive ones cost no thread, and clients that trickle their headers are
+# dropped by mod_reqtimeout (--header-timeout, 15-30 s) while 512 threads keep taking others.
+MOD_WSGI_DEFAULTS = {"MAX_CLIENTS": "512"}
 MOD_WSGI_FLAGS = {"SERVER_STATUS": ("--server-status",), "ENABLE_DEBUGGER": ("--debug-mode", "--enable-debugger")}
 # Values are spliced into the command unquoted (as separate words), so only plain ones pass.
 PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
@@ -257,13 +262,17 @@ def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -
     # Apache's log through a pipe costs about a tenth of the requests/s of a small view.
     if flag(environ, "MOD_WSGI_ACCESS_LOG"):
         args.append("--access-log")
-    # Embedded mode runs the app in Apache's own processes: no hop through a socket to a daemon
-    # process (with it, `make bench` measured a third fewer requests/s on 2 CPUs). Only daemon
-    # processes can restart on code changes, so reloading uses daemon mode.
+    # Daemon mode: the app runs in mod_wsgi's own processes (WEB_CONCURRENCY x LAUNCHPACK_THREADS)
+    # and Apache's threads, many more and cheap, only hold connections. In embedded mode each of
+    # the app's few threads was also a connection: idle keep-alive clients held them (p99 of
+    # seconds at 64 connections) and a dozen slow clients stopped the server (bench/load_bench.py).
     if reload_requested(environ):
         args.append("--reload-on-changes")
-    elif (environ.get("MOD_WSGI_EMBEDDED_MODE") or "1").strip().lower() not in OFF:
+    elif flag(environ, "MOD_WSGI_EMBEDDED_MODE"):
         args.append("--embedded-mode")
+    for name, value in MOD_WSGI_DEFAULTS.items():
+        if not (environ.get("MOD_WSGI_" + name) or "").strip():
+            args += ["--" + name.lower().replace("_", "-"), value]
     for name, options in MOD_WSGI_FLAGS.items():
         if flag(environ, "MOD_WSGI_" + name):
             args.extend(options)

@@ -20,7 +20,9 @@ def tree(tmp_path, files: dict[str, str]) -> str:
 
 
 def test_cgroup_v2_limits(tmp_path):
-    root = tree(tmp_path, {"cgroup.controllers": "cpu memory", "memory.max": str(512 * MIB), "cpu.max": "150000 100000"})
+    root = tree(
+        tmp_path, {"cgroup.controllers": "cpu memory", "memory.max": str(512 * MIB), "cpu.max": "150000 100000"}
+    )
     assert env.memory_limit(root) == (512 * MIB, "cgroup v2 memory.max")
     assert env.cpu_limit(root, available=8) == (2, "cgroup v2 cpu.max")
 
@@ -46,7 +48,14 @@ def test_cgroup_v1_limits(tmp_path):
 
 
 def test_cgroup_v1_no_limit(tmp_path):
-    root = tree(tmp_path, {"memory/memory.limit_in_bytes": str(9223372036854771712), "cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"})
+    root = tree(
+        tmp_path,
+        {
+            "memory/memory.limit_in_bytes": str(9223372036854771712),
+            "cpu/cpu.cfs_quota_us": "-1",
+            "cpu/cpu.cfs_period_us": "100000",
+        },
+    )
     meminfo = tree(tmp_path / "proc", {"meminfo": "MemTotal: 1024 kB"}) + "/meminfo"
     assert env.memory_limit(root, meminfo)[1] == "MemTotal"
     assert env.cpu_limit(root, available=3) == (3, "CPUs available")
@@ -106,10 +115,16 @@ def test_mod_wsgi_variables_become_options():
         euid=1000,
         warn=warnings.append,
     )  # fmt: skip
-    assert args == ["--reload-on-changes", "--server-status", "--maximum-requests", "500"]
+    assert args == ["--reload-on-changes", "--max-clients", "512", "--server-status", "--maximum-requests", "500"]
     assert "MOD_WSGI_LOG_LEVEL" in warnings[0]
-    assert env.mod_wsgi_args({}, euid=1000) == ["--embedded-mode"]
-    assert env.mod_wsgi_args({"MOD_WSGI_EMBEDDED_MODE": "0", "MOD_WSGI_ACCESS_LOG": "1"}, euid=1000) == ["--access-log"]
+    assert env.mod_wsgi_args({}, euid=1000) == ["--max-clients", "512"]
+    assert env.mod_wsgi_args({"MOD_WSGI_EMBEDDED_MODE": "1", "MOD_WSGI_ACCESS_LOG": "1"}, euid=1000) == [
+        "--access-log",
+        "--embedded-mode",
+        "--max-clients",
+        "512",
+    ]
+    assert env.mod_wsgi_args({"MOD_WSGI_MAX_CLIENTS": "64"}, euid=1000) == ["--max-clients", "64"]
 
 
 def test_mod_wsgi_as_root_runs_apache_processes_as_the_app_owner(tmp_path):
