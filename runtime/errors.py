@@ -599,3 +599,43 @@ class PythonPathEntriesIgnored(RunTimeWarning):
         " built for it (another Python's modules there would break it);"
     )
     fix = "entries inside the app are kept: put those modules in the app and name them relative to it (PYTHONPATH=src)."
+
+
+# --- issue 10: why an installer failed (runtime/installers/failure.py) ----------------------
+
+
+class InstallDiskFull(LaunchpackError):
+    title = "Installing dependencies from {source} failed: the disk is full"
+    detail = "{installer} could not write (No space left on device); its output is above."
+    fix = (
+        "The build directory or the build cache ran out of space. Remove large files from the app (or\n"
+        "list them in .slugignore), drop dependencies you do not use, or clear the build cache\n"
+        "(heroku builds:cache:purge), then push again."
+    )
+
+
+class RequirementsNotUtf8(LaunchpackError):
+    title = "{path} is not UTF-8 text{where}"
+    fix = (
+        "Installers read requirements files as UTF-8. Save {path} as UTF-8 (a Latin-1 'é', for example,\n"
+        "is one byte that UTF-8 does not accept), then push again."
+    )
+
+
+class EditableVcsRequirement(LaunchpackError):
+    title = "{path}, line {line}: an editable requirement from Git, which uv cannot install"
+    detail = "It says: -e {requirement}"
+    fix = (
+        "uv installs Git sources, but not as editable: remove the '-e ' (the package is then\n"
+        "installed from the repository, which is what a deploy needs), or set the config var\n"
+        "LAUNCHPACK_INSTALLER=pip to install it with pip."
+    )
+
+
+class IndexUnreachable(LaunchpackError):
+    title = "Installing dependencies from {source} failed: the package index {index} could not be reached"
+    detail = "{installer} could not connect to it; its output is above."
+    fix = (
+        "Check the index URL (--index-url / --extra-index-url in {source}, or PIP_INDEX_URL /\n"
+        "UV_INDEX_URL among your config vars) and that the index is up and reachable from the build."
+    )

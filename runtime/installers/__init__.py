@@ -127,6 +127,7 @@ def install(
         pipenv.install(interpreter, layout, env, out)
     elif source.kind in ("requirements", "requirements-in"):
         files = list(source.files)
+        requirements.check_encoding(layout.app_dir, files)
         if source.kind == "requirements-in":
             files = [os.path.relpath(compile_requirements_in(interpreter, layout, env, out), layout.app_dir)]
         if plan.installer == "uv":

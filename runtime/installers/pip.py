@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping
 
 from runtime import errors, pythonenv
-from runtime.installers import tools
+from runtime.installers import failure, tools
 from runtime.layout import Layout
 from runtime.output import Output
 from runtime.python_version import Interpreter
@@ -30,7 +30,9 @@ def _pip(tools_venv: str) -> list[str]:
     return [*tools.module_command(tools_venv, "pip"), *tools.PIP_FLAGS]
 
 
-def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
+def _install(
+    interpreter: Interpreter, args: list[str], layout: Layout, env: Mapping[str, str], out: Output
+) -> tuple[int, str]:
     """pip install ARGS into the app env, via the wheelhouse when there is a cache dir."""
     tools_venv = tools.python_tool("pip", interpreter, layout, env, out)
     env = tools.tool_environment(env)
@@ -39,8 +41,7 @@ def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Map
     if not layout.compile_bytecode:
         install.append("--no-compile")
     if not wheelhouse:
-        code, _ = out.stream(install + ["--no-cache-dir", *args], cwd=layout.app_dir, env=env)
-        return code
+        return out.stream(install + ["--no-cache-dir", *args], cwd=layout.app_dir, env=env)
     os.makedirs(wheelhouse, exist_ok=True)
     fresh = tempfile.mkdtemp(prefix=".tmp-", dir=wheelhouse)
     try:
@@ -49,9 +50,9 @@ def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Map
         # environment that has `wheel`, which the tools env lacks.
         wheel = _pip(tools_venv) + ["--no-cache-dir", "wheel", "--use-pep517", "--progress-bar", "off"]
         wheel += ["--wheel-dir", fresh]
-        code, _ = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
+        code, output = out.stream(wheel + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
         if code != 0:
-            return code
+            return code, output
         for name in os.listdir(fresh):
             os.replace(os.path.join(fresh, name), os.path.join(wheelhouse, name))
     finally:
@@ -59,8 +60,7 @@ def _install(interpreter: Interpreter, args: list[str], layout: Layout, env: Map
     # The index stays reachable for build isolation (an editable `-e .` needs its build backend);
     # pip takes a wheel found in --find-links before the same one on the index, so nothing the
     # wheelhouse has is downloaded again.
-    code, _ = out.stream(install + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
-    return code
+    return out.stream(install + ["--find-links", wheelhouse, *args], cwd=layout.app_dir, env=env)
 
 
 def install_requirements(
@@ -72,9 +72,9 @@ def install_requirements(
     extras: list[str] | None = None,
 ) -> None:
     args = [arg for name in files for arg in ("-r", name)] + list(extras or [])
-    code = _install(interpreter, args, layout, env, out)
+    code, output = _install(interpreter, args, layout, env, out)
     if code != 0:
-        raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip", code=code)
+        raise failure.explain(output, ", ".join(files), "pip", code)
 
 
 def install_project(
@@ -85,9 +85,9 @@ def install_project(
     out: Output,
     extras: list[str] | None = None,
 ) -> None:
-    code = _install(interpreter, [".", *(extras or [])], layout, env, out)
+    code, output = _install(interpreter, [".", *(extras or [])], layout, env, out)
     if code != 0:
-        raise errors.DependencyInstallFailed(source=", ".join(files), installer="pip install .", code=code)
+        raise failure.explain(output, ", ".join(files), "pip install .", code)
 
 
 def install_packages(
@@ -96,6 +96,6 @@ def install_packages(
     """Install launchpack's own additions (the server, whitenoise)."""
     if not requirements:
         return
-    code = _install(interpreter, requirements, layout, env, out)
+    code, _output = _install(interpreter, requirements, layout, env, out)
     if code != 0:
         raise errors.ToolInstallFailed(tool=", ".join(requirements), command="pip install", code=code)

@@ -1,4 +1,5 @@
-"""What a requirements file depends on, for the reuse key (pure: reads files, runs nothing).
+"""What a requirements file depends on, for the reuse key, and whether it is readable (pure: reads
+files, runs nothing).
 
 A requirements.txt can pull in other files (`-r base.txt`, `-c constraints.txt`) and local
 projects (`-e .`, `./libs/pkg`); a change to any of them must rebuild the environment.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+
+from runtime import errors
 
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S+)")
 EDITABLE = re.compile(r"^\s*(?:-e|--editable)(?:\s*=\s*|\s+)(\S+)")
@@ -71,3 +74,22 @@ def referenced_files(app_dir: str, names: list[str] | tuple[str, ...]) -> list[s
             else:  # copied into the environment: any change to it needs a reinstall
                 seen.extend(tree_files(project))
     return seen
+
+
+def check_encoding(app_dir: str, names: list[str] | tuple[str, ...]) -> None:
+    """Fail, naming the file and line, when a requirements file (or one it includes) is not
+    UTF-8: pip would stop with a traceback and uv with a one-line error about decoding."""
+    for path in referenced_files(app_dir, names):
+        if not path.endswith((".txt", ".in")) or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue  # the installer names an unreadable file itself
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            shown = os.path.relpath(path, app_dir) if path.startswith(app_dir + os.sep) else path
+            raise errors.RequirementsNotUtf8(path=shown, where=f", line {line}") from None

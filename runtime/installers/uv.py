@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Mapping
 
 from runtime import errors, pythonenv
-from runtime.installers import tools
+from runtime.installers import failure, tools
 from runtime.layout import Layout
 from runtime.output import Output
 
@@ -44,7 +44,7 @@ def keep_built_wheels(layout: Layout) -> None:
                 os.replace(partial, target)
 
 
-def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
+def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> tuple[int, str]:
     binary = tools.uv(layout, env, out)
     compile_ = ["--compile-bytecode"] if layout.compile_bytecode else []
     uv_env = tools.uv_environment(layout, env)
@@ -54,32 +54,32 @@ def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: O
     if os.path.isdir(house):
         uv_env["UV_FIND_LINKS"] = ",".join(filter(None, (uv_env.get("UV_FIND_LINKS"), house)))
     command = [binary, "pip", "install", "--python", pythonenv.python_of(layout.venv_dir), *compile_, *args]
-    code, _ = out.stream(command, cwd=layout.app_dir, env=uv_env)
+    code, output = out.stream(command, cwd=layout.app_dir, env=uv_env)
     if code == 0:
         keep_built_wheels(layout)
-    return code
+    return code, output
 
 
 def install_requirements(
     files: list[str], layout: Layout, env: Mapping[str, str], out: Output, extras: list[str] | None = None
 ) -> None:
     args = [arg for name in files for arg in ("-r", name)] + list(extras or [])
-    code = _pip_install(args, layout, env, out)
+    code, output = _pip_install(args, layout, env, out)
     if code != 0:
-        raise errors.DependencyInstallFailed(source=", ".join(files), installer="uv pip install", code=code)
+        raise failure.explain(output, ", ".join(files), "uv pip install", code)
 
 
 def install_project(
     files: tuple[str, ...], layout: Layout, env: Mapping[str, str], out: Output, extras: list[str] | None = None
 ) -> None:
-    code = _pip_install([".", *(extras or [])], layout, env, out)
+    code, output = _pip_install([".", *(extras or [])], layout, env, out)
     if code != 0:
-        raise errors.DependencyInstallFailed(source=", ".join(files), installer="uv pip install .", code=code)
+        raise failure.explain(output, ", ".join(files), "uv pip install .", code)
 
 
 def install_packages(requirements: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> None:
     """launchpack's own additions (the web server)."""
-    code = _pip_install(requirements, layout, env, out)
+    code, _output = _pip_install(requirements, layout, env, out)
     if code != 0:
         raise errors.ToolInstallFailed(tool=", ".join(requirements), command="uv pip install", code=code)
 
@@ -98,4 +98,4 @@ def sync_lock(layout: Layout, env: Mapping[str, str], out: Output) -> None:
     if code != 0 and OUTDATED_LOCK in output:
         raise errors.LockFileOutdated(lock="uv.lock", manifest="pyproject.toml", tool="uv", command="uv lock")
     if code != 0:
-        raise errors.DependencyInstallFailed(source="uv.lock", installer="uv sync", code=code)
+        raise failure.explain(output, "uv.lock", "uv sync", code)

@@ -78,3 +78,20 @@ def test_the_writer_hides_a_secret_written_in_pieces():
     writer.flush()
     assert "s3cr3t" not in sink.getvalue()
     assert "ValueError: bad value [hidden]" in sink.getvalue()
+
+
+def test_installer_failures_are_told_apart_by_their_output():
+    from runtime import errors
+    from runtime.installers import failure
+
+    def kind(output):
+        return type(failure.explain(output, "requirements.txt", "uv pip install", 2)).__name__
+
+    assert kind("error: failed to write: No space left on device (os error 28)") == "InstallDiskFull"
+    assert kind("error: failed to decode file `requirements.txt`: stream did not contain valid UTF-8") == (
+        "RequirementsNotUtf8"
+    )
+    assert kind("  cause: Failed to fetch: `https://idx.example/simple/six/`\n  cause: dns error") == "IndexUnreachable"
+    assert kind("Could not fetch URL https://idx.example/simple/six/: connection error: refused") == "IndexUnreachable"
+    assert kind("No solution found when resolving dependencies: six==99 not found") == "DependencyInstallFailed"
+    assert issubclass(errors.IndexUnreachable, errors.LaunchpackError)
