@@ -165,7 +165,7 @@ def prepare_environment(
         out.header("Reusing the app's Python environment: nothing it depends on changed")
         return key
     if not reasons:
-        reasons = ["the cached environment did not match its record"]
+        reasons = [store.problem or "the cached environment did not match its record"]
     if store.previous_key:
         out.header("Discarding cache since:")
         for reason in reasons:

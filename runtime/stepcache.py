@@ -7,7 +7,8 @@ build's, the step's output directories and result are restored instead of runnin
 
 Entries are written like DirectoryStore's: a complete new directory, then one atomic symlink
 swap, so a build killed at any point leaves the previous entry or the new one. Files are
-hardlinked (and made read-only in the cache), as for the environment.
+hardlinked (and made read-only in the cache), and checked against a manifest when restored,
+as for the environment.
 """
 
 from __future__ import annotations
@@ -82,14 +83,18 @@ class StepCache:
         targets = targets_for(entry.get("result") or {})
         if set(entry.get("dirs", [])) != set(targets):
             return None
-        recorded = entry.get("entries") or {}
+        manifests = entry.get("manifests") or {}
         for name, target in targets.items():
             if os.path.lexists(target):
                 shutil.rmtree(target)
-            envcache.copy_tree(os.path.join(current, "dirs", name), target)
-            # An entry that lost files after it was saved (or a short copy) is not the step's
+            saved = os.path.join(current, "dirs", name)
+            envcache.copy_tree(saved, target)
+            # An entry whose files changed after it was saved (or a short copy) is not the step's
             # output: run the step again rather than ship part of it.
-            if envcache.tree_entries(target) != recorded.get(name):
+            manifest = manifests.get(name) or {}
+            if envcache.manifest_problem(saved, manifest, "the entry") or envcache.tree_entries(target) != manifest.get(
+                "entries"
+            ):
                 for other in targets.values():
                     shutil.rmtree(other, ignore_errors=True)
                 return None
@@ -107,8 +112,11 @@ class StepCache:
             else:
                 os.makedirs(target)
         crashpoints.reached("step-save-copied")
-        entries = {name: envcache.make_read_only(os.path.join(fresh, "dirs", name)) for name in sources}
-        entry = {"digest": digest, "dirs": sorted(sources), "result": result, "entries": entries}
+        manifests = {}
+        for name in sources:
+            envcache.make_read_only(os.path.join(fresh, "dirs", name))
+            manifests[name] = envcache.tree_manifest(os.path.join(fresh, "dirs", name))
+        entry = {"digest": digest, "dirs": sorted(sources), "result": result, "manifests": manifests}
         envcache.make_current(self.root, fresh, "entry.json", entry)
         for name in os.listdir(self.root):
             if name.startswith("entry-") and name != os.path.basename(fresh):

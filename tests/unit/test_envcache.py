@@ -133,10 +133,75 @@ def test_an_entry_saved_without_its_record_is_not_trusted(tmp_path):
     saved_entry(tmp_path)
     key_file = tmp_path / "cache" / "env" / "current" / "key.json"
     meta = json.loads(key_file.read_text())
-    del meta["entries"]
+    del meta["manifest"]
     key_file.write_text(json.dumps(meta))
     store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
     assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == "the cached environment has no record of its files (saved by an older launchpack)"
+
+
+def rewrite_in_place(path: str, content: bytes) -> None:
+    """What a fault does to a saved file: the same inode, other bytes (cache files are read-only)."""
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+        handle.write(content)
+
+
+def test_an_entry_whose_file_was_truncated_is_not_trusted_and_says_which(tmp_path):
+    entry = saved_entry(tmp_path)
+    rewrite_in_place(entry + "/lib/site-packages/django/contrib/admin.py", b"")
+    store = envcache.Remembering(envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2")))
+    store.peek()
+    assert store.load(str(tmp_path / "app2" / "venv")) is None and not store.restored
+    assert store.problem == (
+        "the cached environment's lib/site-packages/django/contrib/admin.py changed since it was saved (size 6 -> 0)"
+    )
+    assert not os.path.exists(tmp_path / "app2" / "venv")
+
+
+def test_an_entry_whose_file_changed_with_the_same_size_is_not_trusted(tmp_path):
+    entry = saved_entry(tmp_path)
+    rewrite_in_place(entry + "/lib/site-packages/django/contrib/admin.py", b"x = 2\n")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == (
+        "the cached environment's lib/site-packages/django/contrib/admin.py changed since it was saved"
+        " (same size, different content)"
+    )
+
+
+def test_a_changed_link_is_not_trusted(tmp_path):
+    entry = saved_entry(tmp_path)
+    os.unlink(entry + "/bin/python3")
+    os.symlink("/nonexistent", entry + "/bin/python3")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == "the cached environment's link bin/python3 changed since it was saved"
+
+
+def test_a_changed_file_shared_with_uvs_cache_is_removed_from_it_too(tmp_path):
+    """Environments are hardlinked out of uv's cache: a file rewritten in place is broken in both,
+    and a rebuild from uv's cache would link the broken file back."""
+    archive = tmp_path / "cache" / "uv-cache" / "archive-v0" / "abc123" / "django" / "contrib"
+    archive.mkdir(parents=True)
+    (archive / "admin.py").write_text("x = 1\n")
+    other = tmp_path / "cache" / "uv-cache" / "archive-v0" / "def456"
+    other.mkdir()
+    (other / "six.py").write_text("y = 1\n")
+    entry = saved_entry(tmp_path)
+    shared = entry + "/lib/site-packages/django/contrib/admin.py"
+    os.unlink(shared)
+    os.link(archive / "admin.py", shared)
+    meta_file = tmp_path / "cache" / "env" / "current" / "key.json"
+    meta = json.loads(meta_file.read_text())
+    meta["manifest"] = envcache.tree_manifest(entry)
+    meta_file.write_text(json.dumps(meta))
+    rewrite_in_place(shared, b"")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert not os.path.exists(tmp_path / "cache" / "uv-cache" / "archive-v0" / "abc123")
+    assert os.path.exists(other / "six.py")
 
 
 def test_a_step_entry_that_lost_files_is_run_again(tmp_path):
