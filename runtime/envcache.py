@@ -9,10 +9,12 @@ env dir.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import stat
 import subprocess
@@ -300,13 +302,20 @@ class DirectoryStore:
         return meta.get("key")
 
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
-        os.makedirs(self.root, exist_ok=True)
-        fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
-        copy_tree(venv_dir, os.path.join(fresh, "venv"))
-        crashpoints.reached("env-save-copied")
-        make_read_only(os.path.join(fresh, "venv"))
-        manifest = tree_manifest(os.path.join(fresh, "venv"))
-        make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "manifest": manifest})
+        fresh = None
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
+            copy_tree(venv_dir, os.path.join(fresh, "venv"))
+            crashpoints.reached("env-save-copied")
+            make_read_only(os.path.join(fresh, "venv"))
+            manifest = tree_manifest(os.path.join(fresh, "venv"))
+            make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "manifest": manifest})
+        except OSError as exc:  # the cache's disk is full or read-only: the build is fine without it
+            if fresh:
+                shutil.rmtree(fresh, ignore_errors=True)
+            note_unsaved("the app's Python environment", exc)
+            return
         crashpoints.reached("env-save-swapped")
         self._remove_stale(os.path.basename(fresh))
 
@@ -348,19 +357,80 @@ def remove_later(paths: list[str]) -> None:
         threading.Thread(target=lambda: [shutil.rmtree(p, ignore_errors=True) for p in paths]).start()
 
 
+# A failed copy names at most this many of the files it could not write: an environment is
+# thousands of files, and a full disk fails every one of them.
+COPY_ERRORS_SHOWN = 5
+_CP_FAULTS = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+class CopyError(OSError):
+    """A copy that failed: errno and strerror of its first failure, filename the first path it
+    named, details a few of its messages (COPY_ERRORS_SHOWN) and how many more there were."""
+
+    def __init__(self, code: int | None, reason: str, path: str, messages: list[str]):
+        super().__init__(code, reason, path)
+        shown = messages[:COPY_ERRORS_SHOWN]
+        more = len(messages) - len(shown)
+        self.details = "\n".join(shown + ([f"(and {more} more)"] if more > 0 else []))
+
+    @classmethod
+    def from_messages(cls, source: str, target: str, messages: list[str]) -> CopyError:
+        for message in messages:
+            for text, code in _CP_FAULTS.items():
+                if text in message:
+                    quoted = re.search(r"'([^']+)'", message)
+                    return cls(code, text, quoted.group(1) if quoted else target, messages)
+        return cls(None, "the copy failed", target, messages or [f"copying {source} to {target} failed"])
+
+
 def copy_tree(source: str, target: str) -> None:
     """A copy of a directory tree: hardlinked files where possible (same filesystem, our own
-    files), else real copies. Symlinks are kept as symlinks."""
+    files), else real copies. Symlinks are kept as symlinks. Raises CopyError, target removed."""
     parent = os.path.dirname(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
     linked = subprocess.run(["cp", "-al", source, target], capture_output=True)
     if linked.returncode == 0:
         return
     shutil.rmtree(target, ignore_errors=True)
-    copied = subprocess.run(["cp", "-a", source, target], capture_output=True)
-    if copied.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
+    copied = subprocess.run(["cp", "-a", source, target], capture_output=True, text=True, errors="replace")
+    if copied.returncode == 0:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    messages = copied.stderr.splitlines()
+    failure = CopyError.from_messages(source, target, messages)
+    if failure.errno is not None:  # the disk or the filesystem: copying again would fail alike
+        raise failure
+    try:  # cp -a also fails on what it cannot preserve (attributes some filesystems lack)
         shutil.copytree(source, target, symlinks=True)
+    except shutil.Error as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        failed = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+        listed = [f"{src}: {why}" for src, _dst, why in failed]
+        raise CopyError.from_messages(source, target, listed or messages) from None
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+# What this build could not save to the cache, warned about once at its end (see note_unsaved).
+_unsaved: list[tuple[str, OSError]] = []
+
+
+def note_unsaved(what: str, exc: OSError) -> None:
+    """A cache entry that could not be written (disk full, read-only): the build goes on without
+    it, and the pipeline warns at the end (take_unsaved). A cache must never fail a build."""
+    _unsaved.append((what, exc))
+
+
+def take_unsaved() -> list[tuple[str, OSError]]:
+    taken = list(_unsaved)
+    _unsaved.clear()
+    return taken
 
 
 def tree_entries(root: str) -> int:

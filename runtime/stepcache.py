@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
-from runtime import crashpoints, envcache
+from runtime import crashpoints, envcache, errors
 
 # Apps bigger than this are not digested: hashing them could cost more than the step saves.
 MAX_FILES = 5000
@@ -34,7 +34,7 @@ def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
     skipped = set(skip)
     digest = hashlib.sha256()
     count = size = 0
-    for directory, dirs, files in os.walk(root):
+    for directory, dirs, files in os.walk(root, onerror=_unreadable(root)):
         top = os.path.relpath(directory, root) == "."
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (top and d in skipped))
         for name in sorted(files):
@@ -53,9 +53,23 @@ def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
             if count > MAX_FILES or size > MAX_BYTES:
                 return None
             digest.update(f"F {relative} {info.st_mode & 0o111}\0".encode())
-            with open(path, "rb") as handle:
-                digest.update(hashlib.sha256(handle.read()).digest())
+            try:
+                with open(path, "rb") as handle:
+                    digest.update(hashlib.sha256(handle.read()).digest())
+            except OSError as exc:
+                _unreadable(root)(exc)
     return digest.hexdigest()
+
+
+def _unreadable(root: str) -> Callable[[OSError], None]:
+    """A file or directory of the app the build cannot read (a hook ran chmod 000 on it): the
+    failure it is, naming the file, rather than a traceback (os.walk would skip a directory)."""
+
+    def fail(exc: OSError) -> None:
+        path = exc.filename or root
+        raise errors.AppFileUnreadable(path=os.path.relpath(path, root), reason=exc.strerror or str(exc)) from None
+
+    return fail
 
 
 def mapping_digest(values: Mapping[str, object]) -> str:
@@ -65,8 +79,9 @@ def mapping_digest(values: Mapping[str, object]) -> str:
 class StepCache:
     """One cached output per step name, under CACHE_DIR/launchpack/steps/<name>."""
 
-    def __init__(self, cache_dir: str | None, name: str):
+    def __init__(self, cache_dir: str | None, name: str, description: str = ""):
         self.root = os.path.join(cache_dir, "steps", name) if cache_dir else None
+        self.description = description or f"the result of the step {name}"
 
     def _current(self) -> str:
         return os.path.join(self.root or "", "current")
@@ -103,21 +118,28 @@ class StepCache:
     def save(self, digest: str, result: dict, sources: Mapping[str, str]) -> None:
         if not self.root:
             return
-        os.makedirs(self.root, exist_ok=True)
-        fresh = tempfile.mkdtemp(prefix="entry-", dir=self.root)
-        for name, source in sources.items():
-            target = os.path.join(fresh, "dirs", name)
-            if os.path.isdir(source):
-                envcache.copy_tree(source, target)
-            else:
-                os.makedirs(target)
-        crashpoints.reached("step-save-copied")
-        manifests = {}
-        for name in sources:
-            envcache.make_read_only(os.path.join(fresh, "dirs", name))
-            manifests[name] = envcache.tree_manifest(os.path.join(fresh, "dirs", name))
-        entry = {"digest": digest, "dirs": sorted(sources), "result": result, "manifests": manifests}
-        envcache.make_current(self.root, fresh, "entry.json", entry)
+        fresh = None
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            fresh = tempfile.mkdtemp(prefix="entry-", dir=self.root)
+            for name, source in sources.items():
+                target = os.path.join(fresh, "dirs", name)
+                if os.path.isdir(source):
+                    envcache.copy_tree(source, target)
+                else:
+                    os.makedirs(target)
+            crashpoints.reached("step-save-copied")
+            manifests = {}
+            for name in sources:
+                envcache.make_read_only(os.path.join(fresh, "dirs", name))
+                manifests[name] = envcache.tree_manifest(os.path.join(fresh, "dirs", name))
+            entry = {"digest": digest, "dirs": sorted(sources), "result": result, "manifests": manifests}
+            envcache.make_current(self.root, fresh, "entry.json", entry)
+        except OSError as exc:  # the cache's disk is full or read-only: the build is fine without it
+            if fresh:
+                shutil.rmtree(fresh, ignore_errors=True)
+            envcache.note_unsaved(self.description, exc)
+            return
         for name in os.listdir(self.root):
             if name.startswith("entry-") and name != os.path.basename(fresh):
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)

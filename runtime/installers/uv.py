@@ -15,12 +15,13 @@ prefers a wheel to an sdist of the same version, so nothing is compiled twice.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 from collections.abc import Mapping
 
-from runtime import errors, pythonenv
+from runtime import envcache, errors, pythonenv
 from runtime.installers import tools
 from runtime.layout import Layout
 from runtime.output import Output
@@ -38,10 +39,16 @@ def keep_built_wheels(layout: Layout) -> None:
         for wheel in glob.glob(os.path.join(cache, "sdists-v*", kind, "**", "*.whl"), recursive=True):
             target = os.path.join(house, os.path.basename(wheel))
             if not os.path.exists(target):
-                os.makedirs(house, exist_ok=True)
                 partial = target + ".partial"  # a build killed mid-copy leaves no broken wheel
-                shutil.copyfile(wheel, partial)
-                os.replace(partial, target)
+                try:
+                    os.makedirs(house, exist_ok=True)
+                    shutil.copyfile(wheel, partial)
+                    os.replace(partial, target)
+                except OSError as exc:  # a full cache: this build is fine without it
+                    with contextlib.suppress(OSError):
+                        os.unlink(partial)
+                    envcache.note_unsaved("the wheels built from source (" + os.path.basename(wheel) + ")", exc)
+                    return
 
 
 def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> int:
