@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shutil
 
-from runtime import errors
+from runtime import envcache, errors
 
 FULL = (errno.ENOSPC, errno.EDQUOT)
 DENIED = (errno.EROFS, errno.EACCES, errno.EPERM)
+ERRNO_MESSAGE = re.compile(r"\[Errno (\d+)\] ([^:]+): '([^']+)'")
 
 
 def within(path: str, root: str | None) -> bool:
@@ -39,9 +42,24 @@ def cache_fix(code: int | None) -> str:
     )
 
 
+def _from_copytree(exc: shutil.Error) -> OSError:
+    """shutil.copytree's Error lists every file it could not copy (on a full disk: all of them)
+    in its message: the first failure as an OSError, and a few of the others as details."""
+    failed = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+    messages = [f"{dst}: {why}" for _src, dst, why in failed if isinstance(why, str)]
+    for message in messages:
+        found = ERRNO_MESSAGE.search(message)
+        if found:
+            return envcache.CopyError(int(found.group(1)), found.group(2), found.group(3), messages)
+    return envcache.CopyError(None, "the copy failed", failed[0][1] if failed else "", messages)
+
+
 def as_error(exc: OSError, app_dir: str | None = None, cache_dir: str | None = None) -> errors.LaunchpackError:
     """The catalogued error for an OSError that reached the top of a build."""
-    path = exc.filename or "(unknown path)"
+    if isinstance(exc, shutil.Error):
+        exc = _from_copytree(exc)
+    # A copy's OSError names the source, and the target as filename2: a full disk is the target's.
+    path = (exc.errno in FULL and exc.filename2) or exc.filename or "(unknown path)"
     reason = exc.strerror or str(exc)
     details = getattr(exc, "details", "")
     details = "\n" + details if details else ""
