@@ -68,10 +68,17 @@ def root(layout: Layout) -> str:
     if cached:
         os.makedirs(cached, exist_ok=True)
         return cached
+    return scratch()
+
+
+def scratch(name: str = "") -> str:
+    """A directory outside the app and the cache, removed when the build ends."""
     if not _scratch:
         _scratch.append(tempfile.mkdtemp(prefix="launchpack-tools-"))
         atexit.register(shutil.rmtree, _scratch[0], True)
-    return _scratch[0]
+    path = os.path.join(_scratch[0], name) if name else _scratch[0]
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def uv_cache(layout: Layout) -> str:
