@@ -220,3 +220,32 @@ def test_a_step_entry_that_lost_files_is_run_again(tmp_path):
     again = tmp_path / "build3" / "static"
     assert cache.restore("d1", lambda result: {"static": str(again)}) is None
     assert not os.path.exists(again)  # no partial output left for the step to mix with
+
+
+def test_a_cached_tool_is_checked_against_its_manifest(tmp_path):
+    from runtime.installers import tools
+    from runtime.output import Output
+
+    made = tmp_path / ".tmp-uv" / "uv"
+    (made / "bin").mkdir(parents=True)
+    (made / "bin" / "uv").write_bytes(b"\x7fELF" + b"x" * 100)
+    final = tmp_path / "uv-0.13.9"
+    tools._publish(str(made), str(final))
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") is None
+    # Python writes a tool's __pycache__ as it runs: tolerated; a changed file is not.
+    (final / "bin" / "__pycache__").mkdir()
+    (final / "bin" / "__pycache__" / "x.pyc").write_bytes(b"pyc")
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") is None
+    with open(final / "bin" / "uv", "r+b") as handle:
+        handle.truncate(10)
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") == (
+        "the cached uv 0.13.9's bin/uv changed since it was saved (size 104 -> 10)"
+    )
+    lines = []
+    out = Output(type("Stream", (), {"write": lambda self, text: lines.append(text), "flush": lambda self: None})())
+    assert not tools._usable(str(final), "the cached uv 0.13.9", out)
+    assert not final.exists()
+    assert (
+        "Warning: the cached uv 0.13.9's bin/uv changed since it was saved (size 104 -> 10): installing it again"
+        in ("".join(lines))
+    )
