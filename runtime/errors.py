@@ -535,7 +535,7 @@ class BuildDirFull(LaunchpackError):
     fix = (
         "Your app and its Python environment need more space than the build has. Make the app smaller:\n"
         "remove large files from the repository (or list them in .slugignore) and dependencies the app\n"
-        "does not use, then push again. Nothing was saved to the build cache by this build."
+        "does not use, then push again. The build cache stays usable for the next build."
     )
 
 
