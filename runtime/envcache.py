@@ -9,6 +9,7 @@ env dir.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -296,6 +297,10 @@ class DirectoryStore:
             shutil.rmtree(venv_dir, ignore_errors=True)
             if changed:
                 forget_shared_copies(os.path.join(entry, changed), os.path.dirname(self.root))
+            # Discarded, not kept for the next build to check again (should this one not save).
+            with contextlib.suppress(OSError):
+                os.unlink(current)
+                remove_later([os.path.dirname(entry)])
             return None
         # Editable installs (.pth files) point into the app dir the environment was built in.
         pythonenv.make_relocatable(venv_dir, meta.get("built_in"), self.app_dir)
