@@ -311,10 +311,15 @@ class DirectoryStore:
         try:
             os.makedirs(self.root, exist_ok=True)
             fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
-            copy_tree(venv_dir, os.path.join(fresh, "venv"))
+            # The manifest is made from the environment while cp copies it (as load checks it):
+            # the copy holds the same bytes, and a copy that does not is found by the next load.
+            with ThreadPoolExecutor(1) as pool:
+                made = pool.submit(tree_manifest, venv_dir)
+                copy_tree(venv_dir, os.path.join(fresh, "venv"))
+                manifest = made.result()
             crashpoints.reached("env-save-copied")
-            make_read_only(os.path.join(fresh, "venv"))
-            manifest = tree_manifest(os.path.join(fresh, "venv"))
+            if make_read_only(os.path.join(fresh, "venv")) != manifest["entries"]:
+                raise OSError(errno.EIO, "the copy came out incomplete", os.path.join(fresh, "venv"))
             make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "manifest": manifest})
         except OSError as exc:  # the cache's disk is full or read-only: the build is fine without it
             if fresh:
