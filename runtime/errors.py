@@ -115,7 +115,11 @@ class ManagedPythonFailed(LaunchpackError):
 
 class RunpathCannotBeRewritten(LaunchpackError):
     title = "Could not point {path} at the app's own copy of Python"
-    detail = "Its {kind} is {old}\nwhich is in the build cache, and would have to become {new}\nbut {reason}."
+    detail = (
+        "Its {kind} is {old}\n"
+        "which is in the build cache, and would have to become {new}\n"
+        "but {reason}."
+    )
     fix = (
         "This file was compiled at build time against the Python in the build cache, which the app will not\n"
         "have when it runs. Install a prebuilt wheel of the package it belongs to instead of building it from\n"
@@ -426,8 +430,6 @@ class LaunchpackHomeUnusable(LaunchpackError):
     title = "launchpack cannot write to {path}"
     detail = "{reason}"
     fix = "Make it writable for you, or keep launchpack's environments elsewhere: export LAUNCHPACK_HOME=DIR"
-
-
 # --- web server --------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """Heroku classic buildpack API: bin/detect, bin/compile, bin/release.
 
-bin/detect BUILD_DIR                  exit 0 and print "Python", or exit 1 saying why not
-bin/compile BUILD_DIR CACHE_DIR ENV_DIR
-bin/release BUILD_DIR                 YAML with default_process_types
+    bin/detect BUILD_DIR                  exit 0 and print "Python", or exit 1 saying why not
+    bin/compile BUILD_DIR CACHE_DIR ENV_DIR
+    bin/release BUILD_DIR                 YAML with default_process_types
 """
 
 from __future__ import annotations
