@@ -54,7 +54,7 @@ def check_unless_unchanged(
     request: Request, layout: Layout, config: ConfigVars, env: Mapping[str, str], env_key: Mapping[str, str]
 ) -> tuple[Outcome, bool]:
     """check(), skipped when its inputs match the last successful check's. (outcome, skipped)."""
-    cache = stepcache.StepCache(layout.cache("launchpack"), "entry-check")
+    cache = stepcache.StepCache(layout.cache("launchpack"), "entry-check", "the last successful import check")
     generated = [os.path.relpath(layout.runtime_dir, layout.app_dir), "Procfile", ".profile.d"]
     app_digest = stepcache.tree_digest(layout.app_dir, skip=generated) if cache.root else None
     if app_digest is None:

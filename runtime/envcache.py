@@ -9,16 +9,20 @@ env dir.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import stat
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from runtime import crashpoints, pythonenv
@@ -167,10 +171,12 @@ class Remembering:
         self.store = store
         self.previous_key: dict[str, str] | None = None
         self.restored = False  # whether venv_dir holds the previous environment
+        self.problem: str | None = None  # why a saved environment was not restored (stores that say)
 
     def load(self, venv_dir: str) -> dict[str, str] | None:
         key = self.store.load(venv_dir)
         self.restored = key is not None
+        self.problem = None if self.restored else getattr(self.store, "problem", None)
         # A peeked entry that then fails to restore keeps its key: the build says it was discarded.
         if key is not None or not self.previous_key:
             self.previous_key = key
@@ -242,14 +248,15 @@ class DirectoryStore:
     only run on fresh environments, and the saved files are made read-only against anything else.
     The slug compiler archives the app dir (tar), so the slug never shares files with the cache.
 
-    Each entry records how many files, links and directories it holds (tree_entries), and a
-    restored copy must hold as many, with a working interpreter: the key only says what the
+    Each entry records a manifest of its files (tree_manifest: every file's size and digest), and
+    a restored copy must match it, with a working interpreter: the key only says what the
     environment should contain, and everything keyed on it (the step cache) would trust it too.
     """
 
     def __init__(self, cache_dir: str, app_dir: str):
         self.root = os.path.join(cache_dir, "env")
         self.app_dir = app_dir
+        self.problem: str | None = None  # why the last load did not restore the saved entry
 
     def _current(self) -> str:
         return os.path.join(self.root, "current")
@@ -263,6 +270,7 @@ class DirectoryStore:
         return meta.get("key") if meta else None
 
     def load(self, venv_dir: str) -> dict[str, str] | None:
+        self.problem = None
         current = self._current()
         meta = self._meta()
         if meta is None:
@@ -270,24 +278,54 @@ class DirectoryStore:
         self._remove_stale(os.path.basename(os.path.realpath(current)))
         if os.path.lexists(venv_dir):
             shutil.rmtree(venv_dir)
-        copy_tree(os.path.join(current, "venv"), venv_dir)
-        # The key says what the environment should contain, not what the copy does: an entry that
-        # lost files after it was saved, or a copy that came out short, must not be trusted (the
-        # steps keyed on the environment would trust it too). Rebuilt instead.
-        if tree_entries(venv_dir) != meta.get("entries") or pythonenv.interpreter_problem(venv_dir):
+        entry = os.path.join(os.path.realpath(current), "venv")
+        # The key says what the environment should contain, not what the saved copy does: an
+        # entry whose files changed after it was saved, or a copy that came out short, must not
+        # be trusted (every step keyed on the environment would trust it too). Checked while the
+        # copy is made (cp, another process: the check costs a warm rebuild next to nothing).
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(manifest_difference, entry, meta.get("manifest"), "the cached environment")
+            copy_tree(entry, venv_dir)
+            changed, problem = checked.result()
+        if problem is None and tree_entries(venv_dir) != (meta.get("manifest") or {}).get("entries"):
+            problem = "the copy of the cached environment came out incomplete"
+        if problem is None:
+            broken = pythonenv.interpreter_problem(venv_dir)
+            problem = f"the cached environment's interpreter would not start: {broken}" if broken else None
+        if problem is not None:
+            self.problem = problem
             shutil.rmtree(venv_dir, ignore_errors=True)
+            if changed:
+                forget_shared_copies(os.path.join(entry, changed), os.path.dirname(self.root))
+            # Discarded, not kept for the next build to check again (should this one not save).
+            with contextlib.suppress(OSError):
+                os.unlink(current)
+                remove_later([os.path.dirname(entry)])
             return None
         # Editable installs (.pth files) point into the app dir the environment was built in.
         pythonenv.make_relocatable(venv_dir, meta.get("built_in"), self.app_dir)
         return meta.get("key")
 
     def save(self, venv_dir: str, key: dict[str, str]) -> None:
-        os.makedirs(self.root, exist_ok=True)
-        fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
-        copy_tree(venv_dir, os.path.join(fresh, "venv"))
-        crashpoints.reached("env-save-copied")
-        entries = make_read_only(os.path.join(fresh, "venv"))
-        make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "entries": entries})
+        fresh = None
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            fresh = tempfile.mkdtemp(prefix="env-", dir=self.root)
+            # The manifest is made from the environment while cp copies it (as load checks it):
+            # the copy holds the same bytes, and a copy that does not is found by the next load.
+            with ThreadPoolExecutor(1) as pool:
+                made = pool.submit(tree_manifest, venv_dir)
+                copy_tree(venv_dir, os.path.join(fresh, "venv"))
+                manifest = made.result()
+            crashpoints.reached("env-save-copied")
+            if make_read_only(os.path.join(fresh, "venv")) != manifest["entries"]:
+                raise OSError(errno.EIO, "the copy came out incomplete", os.path.join(fresh, "venv"))
+            make_current(self.root, fresh, "key.json", {"key": key, "built_in": self.app_dir, "manifest": manifest})
+        except OSError as exc:  # the cache's disk is full or read-only: the build is fine without it
+            if fresh:
+                shutil.rmtree(fresh, ignore_errors=True)
+            note_unsaved("the app's Python environment", exc)
+            return
         crashpoints.reached("env-save-swapped")
         self._remove_stale(os.path.basename(fresh))
 
@@ -329,19 +367,80 @@ def remove_later(paths: list[str]) -> None:
         threading.Thread(target=lambda: [shutil.rmtree(p, ignore_errors=True) for p in paths]).start()
 
 
+# A failed copy names at most this many of the files it could not write: an environment is
+# thousands of files, and a full disk fails every one of them.
+COPY_ERRORS_SHOWN = 5
+_CP_FAULTS = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+class CopyError(OSError):
+    """A copy that failed: errno and strerror of its first failure, filename the first path it
+    named, details a few of its messages (COPY_ERRORS_SHOWN) and how many more there were."""
+
+    def __init__(self, code: int | None, reason: str, path: str, messages: list[str]):
+        super().__init__(code, reason, path)
+        shown = messages[:COPY_ERRORS_SHOWN]
+        more = len(messages) - len(shown)
+        self.details = "\n".join(shown + ([f"(and {more} more)"] if more > 0 else []))
+
+    @classmethod
+    def from_messages(cls, source: str, target: str, messages: list[str]) -> CopyError:
+        for message in messages:
+            for text, code in _CP_FAULTS.items():
+                if text in message:
+                    quoted = re.search(r"'([^']+)'", message)
+                    return cls(code, text, quoted.group(1) if quoted else target, messages)
+        return cls(None, "the copy failed", target, messages or [f"copying {source} to {target} failed"])
+
+
 def copy_tree(source: str, target: str) -> None:
     """A copy of a directory tree: hardlinked files where possible (same filesystem, our own
-    files), else real copies. Symlinks are kept as symlinks."""
+    files), else real copies. Symlinks are kept as symlinks. Raises CopyError, target removed."""
     parent = os.path.dirname(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
     linked = subprocess.run(["cp", "-al", source, target], capture_output=True)
     if linked.returncode == 0:
         return
     shutil.rmtree(target, ignore_errors=True)
-    copied = subprocess.run(["cp", "-a", source, target], capture_output=True)
-    if copied.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
+    copied = subprocess.run(["cp", "-a", source, target], capture_output=True, text=True, errors="replace")
+    if copied.returncode == 0:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    messages = copied.stderr.splitlines()
+    failure = CopyError.from_messages(source, target, messages)
+    if failure.errno is not None:  # the disk or the filesystem: copying again would fail alike
+        raise failure
+    try:  # cp -a also fails on what it cannot preserve (attributes some filesystems lack)
         shutil.copytree(source, target, symlinks=True)
+    except shutil.Error as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        failed = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+        listed = [f"{src}: {why}" for src, _dst, why in failed]
+        raise CopyError.from_messages(source, target, listed or messages) from None
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+# What this build could not save to the cache, warned about once at its end (see note_unsaved).
+_unsaved: list[tuple[str, OSError]] = []
+
+
+def note_unsaved(what: str, exc: OSError) -> None:
+    """A cache entry that could not be written (disk full, read-only): the build goes on without
+    it, and the pipeline warns at the end (take_unsaved). A cache must never fail a build."""
+    _unsaved.append((what, exc))
+
+
+def take_unsaved() -> list[tuple[str, OSError]]:
+    taken = list(_unsaved)
+    _unsaved.clear()
+    return taken
 
 
 def tree_entries(root: str) -> int:
@@ -365,3 +464,153 @@ def make_read_only(root: str) -> int:
             except OSError:
                 pass
     return entries
+
+
+# A manifest records what every regular file of a cache entry held when it was saved (size and
+# content digest) and where every symlink points. A restored entry is checked against it: the key
+# says what an environment should contain, the manifest what the saved copy did contain, so a file
+# truncated or rewritten in place after the save (a hook writing through a hardlink, a disk fault,
+# a half-restored cache) is found and the entry rebuilt instead of shipped.
+#
+# Every file is hashed, not a sample: a truncated .pyc or .so crashes the app as surely as a .py.
+# That reads the whole environment (Django's: 6,000 files, 90 MB, ~0.2 s), which DirectoryStore
+# overlaps with the copy (`cp -al`, a process of its own) so that a warm rebuild does not wait
+# for it (see bench/build_bench.py; numbers in the issue-10 commit).
+MANIFEST_FORMAT = 1
+
+
+def file_fingerprint(path: str) -> str:
+    """A content digest of one file (truncated: it detects faults, it is no signature)."""
+    with open(path, "rb") as handle:
+        if hasattr(hashlib, "file_digest"):  # 3.11+: reads into one buffer, without copies
+            return hashlib.file_digest(handle, "sha256").hexdigest()[:32]
+        return hashlib.sha256(handle.read()).hexdigest()[:32]
+
+
+def _walk_entries(root: str, skip: Collection[str] = ()) -> tuple[dict[str, int], dict[str, str], int]:
+    """(regular files: relative path -> size, symlinks: relative path -> target, tree_entries).
+    scandir, not os.walk: a warm rebuild walks every entry, and this is twice as fast.
+    skip: top-level names left out (a manifest kept inside the tree it describes)."""
+    files: dict[str, int] = {}
+    links: dict[str, str] = {}
+    entries = 0
+    pending = [""]
+    while pending:
+        relative_dir = pending.pop()
+        with os.scandir(os.path.join(root, relative_dir) if relative_dir else root) as listing:
+            for entry in listing:
+                if not relative_dir and entry.name in skip:
+                    continue
+                entries += 1
+                relative = relative_dir + "/" + entry.name if relative_dir else entry.name
+                if entry.is_symlink():
+                    links[relative] = os.readlink(entry.path)
+                elif entry.is_dir():
+                    pending.append(relative)
+                elif entry.is_file():
+                    files[relative] = entry.stat(follow_symlinks=False).st_size
+    return files, links, entries
+
+
+def tree_manifest(root: str, skip: Collection[str] = ()) -> dict:
+    """What root holds now: {"format", "entries", "files": {path: [size, digest]}, "links": {path: target}}."""
+    files, links, entries = _walk_entries(root, skip)
+    return {
+        "format": MANIFEST_FORMAT,
+        "entries": entries,
+        "files": {name: [size, file_fingerprint(os.path.join(root, name))] for name, size in sorted(files.items())},
+        "links": links,
+    }
+
+
+def manifest_problem(root: str, manifest: object, what: str, **options) -> str | None:
+    """Why the tree at root is not the one `manifest` recorded, as one line naming the first file
+    that differs, or None. `what` names the tree for the message ("the cached environment")."""
+    return manifest_difference(root, manifest, what, **options)[1]
+
+
+def manifest_difference(
+    root: str,
+    manifest: object,
+    what: str,
+    skip: Collection[str] = (),
+    tolerate_added: Callable[[str], bool] | None = None,
+) -> tuple[str | None, str | None]:
+    """(the regular file that changed in content or size, if that is the difference; why the tree
+    differs from its manifest, or None). skip: as for tree_manifest; tolerate_added: files the
+    tree may have gained since (a tool's Python writes its own __pycache__)."""
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return None, f"{what} has no record of its files (saved by an older launchpack)"
+    recorded, recorded_links = manifest.get("files") or {}, manifest.get("links") or {}
+    try:
+        sizes, links, entries = _walk_entries(root, skip)
+    except OSError as exc:
+        return None, f"{what} could not be read ({exc.strerror}: {exc.filename})"
+    if tolerate_added is not None:
+        sizes = {n: size for n, size in sizes.items() if n in recorded or not tolerate_added(n)}
+        entries = manifest.get("entries")  # added directories are tolerated with their files
+    # Sizes and links first (a stat per file): most faults, truncation above all, change a size.
+    for name in sorted(set(recorded) | set(sizes)):
+        if name not in sizes:
+            return (
+                None,
+                f"{what}'s {name} {'is no longer a file' if name in links else 'is missing'} since it was saved",
+            )
+        if name not in recorded:
+            return None, f"{what}'s {name} was added since it was saved"
+        if sizes[name] != recorded[name][0]:
+            return name, f"{what}'s {name} changed since it was saved (size {recorded[name][0]} -> {sizes[name]})"
+    for name in sorted(set(recorded_links) | set(links)):
+        if links.get(name) != recorded_links.get(name):
+            return None, f"{what}'s link {name} changed since it was saved"
+    if entries != manifest.get("entries"):
+        return (
+            None,
+            f"{what} holds {entries} files and directories, not the {manifest.get('entries')} it was saved with",
+        )
+    for name in sorted(sizes):
+        try:
+            digest = file_fingerprint(os.path.join(root, name))
+        except OSError as exc:
+            return None, f"{what}'s {name} could not be read ({exc.strerror})"
+        if digest != recorded[name][1]:
+            return name, f"{what}'s {name} changed since it was saved (same size, different content)"
+    return None, None
+
+
+def forget_shared_copies(path: str, cache_root: str) -> list[str]:
+    """Remove uv's unpacked wheels (CACHE_DIR/launchpack/uv-cache/archive-*/<id>) that share the
+    changed file at `path`: environments are hardlinked out of uv's cache, so a file rewritten in
+    place is rewritten there too, and a rebuild would link the same broken file back. uv unpacks
+    a removed archive again from the wheel it keeps (or downloads it). Returns what was removed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return []
+    if info.st_nlink < 2:
+        return []
+    removed = []
+    uv_cache = os.path.join(cache_root, "uv-cache")
+    buckets = [b for b in _listdir(uv_cache) if b.startswith("archive-")]
+    for bucket in buckets:
+        for archive in _listdir(os.path.join(uv_cache, bucket)):
+            top = os.path.join(uv_cache, bucket, archive)
+            if any(_same_file(os.path.join(d, n), info) for d, _dirs, names in os.walk(top) for n in names):
+                shutil.rmtree(top, ignore_errors=True)
+                removed.append(top)
+    return removed
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _same_file(path: str, info: os.stat_result) -> bool:
+    try:
+        other = os.lstat(path)
+    except OSError:
+        return False
+    return other.st_ino == info.st_ino and other.st_dev == info.st_dev

@@ -639,3 +639,78 @@ class IndexUnreachable(LaunchpackError):
         "Check the index URL (--index-url / --extra-index-url in {source}, or PIP_INDEX_URL /\n"
         "UV_INDEX_URL among your config vars) and that the index is up and reachable from the build."
     )
+
+
+# --- issue 10: cache faults ---
+# OS-level faults (a full disk, a path the build cannot read or write) as the failures they are,
+# with the path and the fix: runtime/faults.py decides which, from the OSError and where it hit.
+
+
+class AppFileUnreadable(LaunchpackError):
+    title = "launchpack cannot read {path} in your app"
+    detail = (
+        "{reason}. The build reads every file of your app (to tell whether anything changed since\n"
+        "the last build), and the platform would fail to package an unreadable file into the slug."
+    )
+    fix = (
+        "Make it readable (chmod a+r {path}) or delete it. If a build hook (bin/pre_compile, bin/post_compile,\n"
+        ".launchpack/build) makes it unreadable, change the hook; if it is a secret, keep it out of the\n"
+        "repository and pass it as a config var."
+    )
+
+
+class BuildDirFull(LaunchpackError):
+    title = "The build directory is out of space"
+    detail = "{reason} while writing {path}.{details}"
+    fix = (
+        "Your app and its Python environment need more space than the build has. Make the app smaller:\n"
+        "remove large files from the repository (or list them in .slugignore) and dependencies the app\n"
+        "does not use, then push again. The build cache stays usable for the next build."
+    )
+
+
+class CacheFull(LaunchpackError):
+    title = "The build cache is out of space"
+    detail = "{reason} while writing {path}.{details}"
+    fix = (
+        "Clear the build cache (Heroku: heroku builds:cache:purge -a YOUR-APP; elsewhere: empty the\n"
+        "cache directory), then build again: the cache is refilled with only what this app needs."
+    )
+
+
+class PathNotWritable(LaunchpackError):
+    title = "The build cannot write {path}"
+    detail = "{reason}.{details}"
+    fix = (
+        "The build writes into the app directory ({app_dir}): make sure it is on a writable filesystem\n"
+        "and owned by the user the build runs as, and that no build hook made part of it read-only."
+    )
+
+
+class OsFault(LaunchpackError):
+    title = "The build failed on {path}: {reason}"
+    detail = "{details}"
+    fix = (
+        "This is a fault of the machine the build runs on (its disk or filesystem), or of a file a build\n"
+        "hook changed. Build again; if it happens again, report it with the output above."
+    )
+
+
+class CacheNotSaved(LaunchpackError):
+    """Not an error: printed as a warning, because a cache that cannot be written must not fail a
+    build that is otherwise complete."""
+
+    title = "The build cache could not be written ({reason}: {path})"
+    detail = (
+        "Not kept for the next build: {what}. This build is complete and deploys as usual; the next\n"
+        "one rebuilds what was not kept."
+    )
+    fix = "{fix}"
+
+
+class CacheUnusable(LaunchpackError):
+    """A warning too: the build then runs without a cache, as an app's first build does."""
+
+    title = "The build cache {path} cannot be written ({reason}): building without it"
+    detail = "Nothing is reused from it and nothing is saved to it, so this build takes as long as a first build."
+    fix = "{fix}"

@@ -76,7 +76,7 @@ class Layout:
         return ". " + shlex.quote(self.env_script) + " && "
 
 
-def heroku(build_dir: str, cache_dir: str) -> Layout:
+def heroku(build_dir: str, cache_dir: str | None) -> Layout:
     runtime_dir = os.path.join(build_dir, RUNTIME_DIRNAME)
     return Layout(
         app_dir=build_dir,

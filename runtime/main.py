@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from runtime import errors, redaction
+from runtime import errors, faults, redaction
 from runtime.adapters import cnb, heroku
 from runtime.output import Output
 
@@ -67,6 +67,9 @@ def main(argv: list[str]) -> int:
         return dispatch(command, args)
     except errors.LaunchpackError as exc:
         out.error(exc.render())
+        return 1
+    except OSError as exc:  # a full disk, a path that cannot be read or written: the machine's fault
+        out.error(faults.as_error(exc).render())
         return 1
     except KeyboardInterrupt:
         out.error(["Interrupted"])

@@ -21,6 +21,7 @@ from runtime import (
     entry_points,
     envcache,
     errors,
+    faults,
     hooks,
     installers,
     managed_python,
@@ -178,7 +179,7 @@ def prepare_environment(
         out.header("Reusing the app's Python environment: nothing it depends on changed")
         return key
     if not reasons:
-        reasons = ["the cached environment did not match its record"]
+        reasons = [store.problem or "the cached environment did not match its record"]
     if store.previous_key:
         out.header("Discarding cache since:")
         for reason in reasons:
@@ -491,4 +492,21 @@ def build(
     # the build dir (gone at run time). A green build must mean a web process that starts.
     moved_from = layout.app_dir if layout.run_app_dir and layout.run_app_dir != layout.app_dir else None
     pythonenv.check_interpreter(layout.venv_dir, build_dir=moved_from)
+    report_unsaved(out)
     return BuildResult(info, interpreter, generated, launch, dict(exports))
+
+
+def report_unsaved(out: Output) -> None:
+    """One warning for everything the cache could not keep (envcache.note_unsaved)."""
+    unsaved = envcache.take_unsaved()
+    if not unsaved:
+        return
+    first = unsaved[0][1]
+    what = ", ".join(dict.fromkeys(name for name, _exc in unsaved))
+    warning = errors.CacheNotSaved(
+        what=what,
+        path=first.filename or "the cache directory",
+        reason=first.strerror or str(first),
+        fix=faults.cache_fix(first.errno),
+    )
+    out.warn("\n".join(warning.render()))

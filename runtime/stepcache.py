@@ -7,7 +7,8 @@ build's, the step's output directories and result are restored instead of runnin
 
 Entries are written like DirectoryStore's: a complete new directory, then one atomic symlink
 swap, so a build killed at any point leaves the previous entry or the new one. Files are
-hardlinked (and made read-only in the cache), as for the environment.
+hardlinked (and made read-only in the cache), and checked against a manifest when restored,
+as for the environment.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
-from runtime import crashpoints, envcache
+from runtime import crashpoints, envcache, errors
 
 # Apps bigger than this are not digested: hashing them could cost more than the step saves.
 MAX_FILES = 5000
@@ -34,7 +35,7 @@ def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
     skipped = set(skip)
     digest = hashlib.sha256()
     count = size = 0
-    for directory, dirs, files in os.walk(root):
+    for directory, dirs, files in os.walk(root, onerror=_unreadable(root)):
         top = os.path.relpath(directory, root) == "."
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (top and d in skipped))
         for name in sorted(files):
@@ -59,9 +60,20 @@ def tree_digest(root: str, skip: Iterable[str] = ()) -> str | None:
             try:
                 with open(path, "rb") as handle:
                     digest.update(hashlib.sha256(handle.read()).digest())
-            except OSError:  # unreadable (a hook's chmod 000): unknown content is never "unchanged"
-                return None
+            except OSError as exc:
+                _unreadable(root)(exc)
     return digest.hexdigest()
+
+
+def _unreadable(root: str) -> Callable[[OSError], None]:
+    """A file or directory of the app the build cannot read (a hook ran chmod 000 on it): the
+    failure it is, naming the file, rather than a traceback (os.walk would skip a directory)."""
+
+    def fail(exc: OSError) -> None:
+        path = exc.filename or root
+        raise errors.AppFileUnreadable(path=os.path.relpath(path, root), reason=exc.strerror or str(exc)) from None
+
+    return fail
 
 
 def mapping_digest(values: Mapping[str, object]) -> str:
@@ -71,8 +83,9 @@ def mapping_digest(values: Mapping[str, object]) -> str:
 class StepCache:
     """One cached output per step name, under CACHE_DIR/launchpack/steps/<name>."""
 
-    def __init__(self, cache_dir: str | None, name: str):
+    def __init__(self, cache_dir: str | None, name: str, description: str = ""):
         self.root = os.path.join(cache_dir, "steps", name) if cache_dir else None
+        self.description = description or f"the result of the step {name}"
 
     def _current(self) -> str:
         return os.path.join(self.root or "", "current")
@@ -89,14 +102,18 @@ class StepCache:
         targets = targets_for(entry.get("result") or {})
         if set(entry.get("dirs", [])) != set(targets):
             return None
-        recorded = entry.get("entries") or {}
+        manifests = entry.get("manifests") or {}
         for name, target in targets.items():
             if os.path.lexists(target):
                 shutil.rmtree(target)
-            envcache.copy_tree(os.path.join(current, "dirs", name), target)
-            # An entry that lost files after it was saved (or a short copy) is not the step's
+            saved = os.path.join(current, "dirs", name)
+            envcache.copy_tree(saved, target)
+            # An entry whose files changed after it was saved (or a short copy) is not the step's
             # output: run the step again rather than ship part of it.
-            if envcache.tree_entries(target) != recorded.get(name):
+            manifest = manifests.get(name) or {}
+            if envcache.manifest_problem(saved, manifest, "the entry") or envcache.tree_entries(target) != manifest.get(
+                "entries"
+            ):
                 for other in targets.values():
                     shutil.rmtree(other, ignore_errors=True)
                 return None
@@ -105,18 +122,28 @@ class StepCache:
     def save(self, digest: str, result: dict, sources: Mapping[str, str]) -> None:
         if not self.root:
             return
-        os.makedirs(self.root, exist_ok=True)
-        fresh = tempfile.mkdtemp(prefix="entry-", dir=self.root)
-        for name, source in sources.items():
-            target = os.path.join(fresh, "dirs", name)
-            if os.path.isdir(source):
-                envcache.copy_tree(source, target)
-            else:
-                os.makedirs(target)
-        crashpoints.reached("step-save-copied")
-        entries = {name: envcache.make_read_only(os.path.join(fresh, "dirs", name)) for name in sources}
-        entry = {"digest": digest, "dirs": sorted(sources), "result": result, "entries": entries}
-        envcache.make_current(self.root, fresh, "entry.json", entry)
+        fresh = None
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            fresh = tempfile.mkdtemp(prefix="entry-", dir=self.root)
+            for name, source in sources.items():
+                target = os.path.join(fresh, "dirs", name)
+                if os.path.isdir(source):
+                    envcache.copy_tree(source, target)
+                else:
+                    os.makedirs(target)
+            crashpoints.reached("step-save-copied")
+            manifests = {}
+            for name in sources:
+                envcache.make_read_only(os.path.join(fresh, "dirs", name))
+                manifests[name] = envcache.tree_manifest(os.path.join(fresh, "dirs", name))
+            entry = {"digest": digest, "dirs": sorted(sources), "result": result, "manifests": manifests}
+            envcache.make_current(self.root, fresh, "entry.json", entry)
+        except OSError as exc:  # the cache's disk is full or read-only: the build is fine without it
+            if fresh:
+                shutil.rmtree(fresh, ignore_errors=True)
+            envcache.note_unsaved(self.description, exc)
+            return
         for name in os.listdir(self.root):
             if name.startswith("entry-") and name != os.path.basename(fresh):
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)

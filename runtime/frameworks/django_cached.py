@@ -34,7 +34,7 @@ def build(
     out: Output,
     env_key: Mapping[str, str],
 ) -> django_build.DjangoBuild:
-    cache = stepcache.StepCache(layout.cache("launchpack"), "django-static")
+    cache = stepcache.StepCache(layout.cache("launchpack"), "django-static", "the collected static files")
     generated = [os.path.relpath(layout.runtime_dir, layout.app_dir), "Procfile", ".profile.d"]
     app_digest = stepcache.tree_digest(layout.app_dir, skip=generated) if cache.root else None
     if app_digest is None:

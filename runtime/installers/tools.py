@@ -14,7 +14,9 @@ then installed by uv into venvs of their own.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
+import json
 import os
 import platform
 import shutil
@@ -49,6 +51,11 @@ PIP_FLAGS = ["--disable-pip-version-check", "--no-input"]
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
 
 _scratch: list[str] = []
+# Each tool directory records a manifest of its files (envcache.tree_manifest) when it is made,
+# and is checked against it before a build uses it: a truncated or overwritten uv binary would
+# otherwise fail every later build ("Exec format error"), since a directory that exists is trusted.
+MANIFEST = ".launchpack-manifest.json"
+_checked: set[str] = set()  # tool directories already checked by this build
 
 
 def label(tool: str) -> str:
@@ -61,10 +68,17 @@ def root(layout: Layout) -> str:
     if cached:
         os.makedirs(cached, exist_ok=True)
         return cached
+    return scratch()
+
+
+def scratch(name: str = "") -> str:
+    """A directory outside the app and the cache, removed when the build ends."""
     if not _scratch:
         _scratch.append(tempfile.mkdtemp(prefix="launchpack-tools-"))
         atexit.register(shutil.rmtree, _scratch[0], True)
-    return _scratch[0]
+    path = os.path.join(_scratch[0], name) if name else _scratch[0]
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def uv_cache(layout: Layout) -> str:
@@ -85,7 +99,53 @@ def _remove_leftovers(directory: str) -> None:
             shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
 
 
+def _record_manifest(directory: str) -> None:
+    manifest = envcache.tree_manifest(directory, skip=(MANIFEST,))
+    partial = os.path.join(directory, MANIFEST + ".partial")
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle)
+    os.replace(partial, os.path.join(directory, MANIFEST))
+
+
+def _in_pycache(name: str) -> bool:
+    return "__pycache__/" in name
+
+
+def tool_problem(directory: str, what: str) -> str | None:
+    """Why the tool directory differs from the manifest it was made with, or None."""
+    try:
+        with open(os.path.join(directory, MANIFEST), encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError):
+        manifest = None
+    return envcache.manifest_problem(directory, manifest, what, skip=(MANIFEST,), tolerate_added=_in_pycache)
+
+
+def _usable(directory: str, what: str, out: Output, adopt=None) -> bool:
+    """Whether the cached tool directory can be used as it is. One that differs from its manifest
+    is removed, saying why, so the caller installs it again. adopt(): for a directory made before
+    tools had manifests, whether it works (it then gets its manifest now)."""
+    if directory in _checked:
+        return True
+    if not os.path.isdir(directory):
+        return False
+    problem = tool_problem(directory, what)
+    legacy = problem is not None and not os.path.isfile(os.path.join(directory, MANIFEST))
+    if legacy and adopt is not None and adopt():
+        with contextlib.suppress(OSError):  # a read-only cache: checked again next time
+            _record_manifest(directory)
+        problem = None
+    if problem:
+        # A directory from before manifests is expected once after an upgrade, not a fault.
+        (out.info if legacy else out.warn)(f"{problem}: installing it again")
+        shutil.rmtree(directory, ignore_errors=True)
+        return False
+    _checked.add(directory)
+    return True
+
+
 def _publish(tmp: str, final: str) -> None:
+    _record_manifest(tmp)
     try:
         os.rename(tmp, final)
     except OSError:  # another build made it meanwhile
@@ -111,8 +171,11 @@ def uv(layout: Layout, env: Mapping[str, str], out: Output) -> str:
     base = root(layout)
     final = os.path.join(base, f"uv-{VERSIONS['uv']}")
     binary = os.path.join(final, "bin", "uv")
-    if os.access(binary, os.X_OK):
-        return binary
+    if _usable(final, f"the cached {label('uv')}", out, adopt=lambda: _reports_version(binary, VERSIONS["uv"])):
+        if os.access(binary, os.X_OK):
+            return binary
+        out.warn(f"the cached {label('uv')}'s bin/uv is not executable: installing it again")
+        shutil.rmtree(final, ignore_errors=True)
     _remove_leftovers(base)
     tmp = tempfile.mkdtemp(prefix=".tmp-uv-", dir=base)
     requirement = f"uv=={VERSIONS['uv']}"
@@ -147,6 +210,14 @@ def uv(layout: Layout, env: Mapping[str, str], out: Output) -> str:
     _publish(os.path.join(tmp, "uv"), final)
     shutil.rmtree(tmp, ignore_errors=True)
     return binary
+
+
+def _reports_version(binary: str, version: str) -> bool:
+    try:
+        completed = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return completed.returncode == 0 and completed.stdout.split()[1:2] == [version]
 
 
 def tool_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -200,18 +271,24 @@ def python_tool(tool: str, interpreter: Interpreter, layout: Layout, env: Mappin
     """A venv (in the cache) running `tool` on the app's Python version; returns its path."""
     base = root(layout)
     final = os.path.join(base, f"{tool}-{VERSIONS[tool]}-py{interpreter.version_text}")
-    if os.path.isfile(os.path.join(final, ".complete")) and os.path.exists(
-        os.path.realpath(pythonenv.python_of(final))
+    if (
+        os.path.isfile(os.path.join(final, ".complete"))
+        and os.path.exists(os.path.realpath(pythonenv.python_of(final)))
+        and _usable(final, f"the cached {label(tool)}", out)
     ):
         return final
-    shutil.rmtree(final, ignore_errors=True)  # incomplete, or its interpreter has gone
+    shutil.rmtree(final, ignore_errors=True)  # incomplete, changed, or its interpreter has gone
     uv_binary = uv(layout, env, out)
     _remove_leftovers(base)
     tmp = tempfile.mkdtemp(prefix=f".tmp-{tool}-", dir=base)
     requirement = f"{tool}=={VERSIONS[tool]}"
     out.info(f"Installing {requirement} (a build tool; kept in the cache, not in your app)")
     pythonenv.create(interpreter, tmp, out)
-    command = [uv_binary, "pip", "install", "--quiet", "--python", pythonenv.python_of(tmp), requirement]
+    # Compiled now, so that the files the tool runs are in its manifest (Python would write them
+    # on first use, unchecked).
+    command = [
+        uv_binary, "pip", "install", "--quiet", "--compile-bytecode", "--python", pythonenv.python_of(tmp), requirement
+    ]  # fmt: skip
     code, _ = out.stream(command, env=uv_environment(layout, env))
     if code != 0:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -15,17 +15,22 @@ prefers a wheel to an sdist of the same version, so nothing is compiled twice.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import glob
 import os
+import re
 import shutil
 from collections.abc import Mapping
 
-from runtime import errors, pythonenv
+from runtime import envcache, errors, faults, pythonenv
 from runtime.installers import failure, tools
 from runtime.layout import Layout
 from runtime.output import Output
 
 OUTDATED_LOCK = "needs to be updated, but `--locked` was provided"
+# uv: "failed to write to file `/path`: No space left on device (os error 28)"
+NO_SPACE_PATH = re.compile(r"`([^`]+)`: No space left on device")
 
 
 def keep_built_wheels(layout: Layout) -> None:
@@ -38,10 +43,45 @@ def keep_built_wheels(layout: Layout) -> None:
         for wheel in glob.glob(os.path.join(cache, "sdists-v*", kind, "**", "*.whl"), recursive=True):
             target = os.path.join(house, os.path.basename(wheel))
             if not os.path.exists(target):
-                os.makedirs(house, exist_ok=True)
                 partial = target + ".partial"  # a build killed mid-copy leaves no broken wheel
-                shutil.copyfile(wheel, partial)
-                os.replace(partial, target)
+                try:
+                    os.makedirs(house, exist_ok=True)
+                    shutil.copyfile(wheel, partial)
+                    os.replace(partial, target)
+                except OSError as exc:  # a full cache: this build is fine without it
+                    with contextlib.suppress(OSError):
+                        os.unlink(partial)
+                    envcache.note_unsaved("the wheels built from source (" + os.path.basename(wheel) + ")", exc)
+                    return
+
+
+def no_space(output: str) -> str | None:
+    """The path uv could not write for lack of space, "" if it names none; None if it had space."""
+    if "No space left on device" not in output and "os error 28" not in output:
+        return None
+    named = NO_SPACE_PATH.search(output)
+    return named.group(1) if named else ""
+
+
+def run_uv(command: list[str], layout: Layout, uv_env: dict[str, str], out: Output) -> tuple[int, str]:
+    """Run uv; when the cache's disk is full (uv unpacks every package into its cache before
+    linking it), run it again with a cache outside CACHE_DIR rather than fail a build the cache
+    only speeds up. A full build directory is the failure it is (BuildDirFull)."""
+    code, output = out.stream(command, cwd=layout.app_dir, env=uv_env)
+    full = no_space(output) if code != 0 else None
+    if full is None:
+        return code, output
+    if layout.cache_dir and (faults.within(full, layout.cache_dir) or faults.within(full, uv_env.get("UV_CACHE_DIR"))):
+        envcache.note_unsaved(
+            "the packages downloaded or built by this build", OSError(errno.ENOSPC, "No space left on device", full)
+        )
+        out.warn("The build cache is full: installing again with a temporary package cache (not kept).")
+        elsewhere = {**uv_env, "UV_CACHE_DIR": tools.scratch("uv-cache")}
+        code, output = out.stream(command, cwd=layout.app_dir, env=elsewhere)
+        full = no_space(output) if code != 0 else None
+    if full is not None:
+        raise errors.BuildDirFull(path=full or layout.app_dir, reason="No space left on device", details="")
+    return code, output
 
 
 def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: Output) -> tuple[int, str]:
@@ -54,7 +94,7 @@ def _pip_install(args: list[str], layout: Layout, env: Mapping[str, str], out: O
     if os.path.isdir(house):
         uv_env["UV_FIND_LINKS"] = ",".join(filter(None, (uv_env.get("UV_FIND_LINKS"), house)))
     command = [binary, "pip", "install", "--python", pythonenv.python_of(layout.venv_dir), *compile_, *args]
-    code, output = out.stream(command, cwd=layout.app_dir, env=uv_env)
+    code, output = run_uv(command, layout, uv_env, out)
     if code == 0:
         keep_built_wheels(layout)
     return code, output
@@ -94,7 +134,7 @@ def sync_lock(layout: Layout, env: Mapping[str, str], out: Output) -> None:
         *(["--compile-bytecode"] if layout.compile_bytecode else []),
         "--python", pythonenv.python_of(layout.venv_dir),
     ]  # fmt: skip
-    code, output = out.stream(command, cwd=layout.app_dir, env=sync_env)
+    code, output = run_uv(command, layout, sync_env, out)
     if code != 0 and OUTDATED_LOCK in output:
         raise errors.LockFileOutdated(lock="uv.lock", manifest="pyproject.toml", tool="uv", command="uv lock")
     if code != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import signal
@@ -125,3 +126,68 @@ def test_build_killed_at_any_point_leaves_a_usable_cache(
     env_root = os.path.join(cache, "launchpack", "env")
     assert len([n for n in os.listdir(env_root) if n.startswith("env-")]) == 1, os.listdir(env_root)
     assert not [n for n in os.listdir(os.path.join(cache, "launchpack", "tools")) if n.startswith(".tmp-")]
+
+
+def site_packages_file(root: str, name: str) -> str:
+    (path,) = glob.glob(os.path.join(root, "lib", "python3*", "site-packages", name))
+    return path
+
+
+def test_a_cached_environment_file_truncated_after_the_save_is_detected_and_rebuilt(heroku: Heroku, app_copy):
+    """A dependency's file truncated in the saved environment (a fault, or a hook writing through
+    a hardlink) used to be reused as is, the import check skipped as unchanged: every worker then
+    crashed. Now the restore checks every file against the manifest saved with it."""
+    app = app_copy("deps_requirements")
+    cache = heroku.new_cache()
+    assert heroku.build(app, cache_dir=cache).compile.ok
+    entry = os.path.join(os.path.realpath(os.path.join(cache, "launchpack", "env", "current")), "venv")
+    six = site_packages_file(entry, "six.py")
+    size = os.path.getsize(six)
+    os.truncate(six, 0)  # in place: the same inode, as the cache's hardlinks share it
+
+    again = heroku.build(app, cache_dir=cache)
+    assert again.compile.ok, again.compile.output
+    shown = os.path.relpath(six, entry)
+    assert discarded(again.compile.output) == [
+        f"the cached environment's {shown} changed since it was saved (size {size} -> 0)"
+    ], again.compile.output
+    assert "Reusing the app's Python environment" not in again.compile.output
+    assert (
+        os.path.getsize(site_packages_file(os.path.join(again.path, ".launchpack-runtime", "venv"), "six.py")) == size
+    )
+    with heroku.start(again) as dyno:
+        dyno.wait_until_serving()
+        response = dyno.get("/import?six")
+        assert response.status == 200 and "six imported" in response.text, response.text
+        dyno.terminate()
+    # And the rebuilt environment is trusted again.
+    third = heroku.build(app, cache_dir=cache)
+    assert "Reusing the app's Python environment: nothing it depends on changed" in third.compile.output
+
+
+@pytest.mark.parametrize("fault", ["garbage", "not executable"])
+def test_a_broken_cached_uv_is_detected_and_fetched_again(heroku: Heroku, app_copy, fault):
+    """Only the execute bit was checked: a truncated or overwritten uv binary failed every later
+    build with `OSError: Exec format error`."""
+    app = app_copy("deps_requirements")
+    cache = heroku.new_cache()
+    assert heroku.build(app, cache_dir=cache).compile.ok
+    (uv,) = glob.glob(os.path.join(cache, "launchpack", "tools", "uv-*", "bin", "uv"))
+    size = os.path.getsize(uv)
+    if fault == "garbage":
+        with open(uv, "r+b") as handle:  # in place, keeping its mode
+            handle.truncate(0)
+            handle.write(b"garbage")
+        reason = f"the cached uv 0.13.9's bin/uv changed since it was saved (size {size} -> 7)"
+    else:
+        os.chmod(uv, 0o644)
+        reason = "the cached uv 0.13.9's bin/uv is not executable"
+    with open(os.path.join(app, "requirements.txt"), "a") as handle:
+        handle.write("idna\n")  # so that this build runs uv
+
+    again = heroku.build(app, cache_dir=cache)
+    assert again.compile.ok, again.compile.output
+    assert f" !     Warning: {reason}: installing it again\n" in again.compile.output, again.compile.output
+    assert "Installing uv==0.13.9" in again.compile.output
+    assert "idna 3." in ask(heroku, again)
+    assert os.path.getsize(uv) == size and os.access(uv, os.X_OK)

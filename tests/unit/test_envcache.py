@@ -133,10 +133,77 @@ def test_an_entry_saved_without_its_record_is_not_trusted(tmp_path):
     saved_entry(tmp_path)
     key_file = tmp_path / "cache" / "env" / "current" / "key.json"
     meta = json.loads(key_file.read_text())
-    del meta["entries"]
+    del meta["manifest"]
     key_file.write_text(json.dumps(meta))
     store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
     assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == "the cached environment has no record of its files (saved by an older launchpack)"
+
+
+def rewrite_in_place(path: str, content: bytes) -> None:
+    """What a fault does to a saved file: the same inode, other bytes (cache files are read-only)."""
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+        handle.write(content)
+
+
+def test_an_entry_whose_file_was_truncated_is_not_trusted_and_says_which(tmp_path):
+    entry = saved_entry(tmp_path)
+    rewrite_in_place(entry + "/lib/site-packages/django/contrib/admin.py", b"")
+    store = envcache.Remembering(envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2")))
+    store.peek()
+    assert store.load(str(tmp_path / "app2" / "venv")) is None and not store.restored
+    assert store.problem == (
+        "the cached environment's lib/site-packages/django/contrib/admin.py changed since it was saved (size 6 -> 0)"
+    )
+    assert not os.path.exists(tmp_path / "app2" / "venv")
+    # Discarded: the next build does not find it (nor check it) again.
+    assert store.peek() is None
+
+
+def test_an_entry_whose_file_changed_with_the_same_size_is_not_trusted(tmp_path):
+    entry = saved_entry(tmp_path)
+    rewrite_in_place(entry + "/lib/site-packages/django/contrib/admin.py", b"x = 2\n")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == (
+        "the cached environment's lib/site-packages/django/contrib/admin.py changed since it was saved"
+        " (same size, different content)"
+    )
+
+
+def test_a_changed_link_is_not_trusted(tmp_path):
+    entry = saved_entry(tmp_path)
+    os.unlink(entry + "/bin/python3")
+    os.symlink("/nonexistent", entry + "/bin/python3")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert store.problem == "the cached environment's link bin/python3 changed since it was saved"
+
+
+def test_a_changed_file_shared_with_uvs_cache_is_removed_from_it_too(tmp_path):
+    """Environments are hardlinked out of uv's cache: a file rewritten in place is broken in both,
+    and a rebuild from uv's cache would link the broken file back."""
+    archive = tmp_path / "cache" / "uv-cache" / "archive-v0" / "abc123" / "django" / "contrib"
+    archive.mkdir(parents=True)
+    (archive / "admin.py").write_text("x = 1\n")
+    other = tmp_path / "cache" / "uv-cache" / "archive-v0" / "def456"
+    other.mkdir()
+    (other / "six.py").write_text("y = 1\n")
+    entry = saved_entry(tmp_path)
+    shared = entry + "/lib/site-packages/django/contrib/admin.py"
+    os.unlink(shared)
+    os.link(archive / "admin.py", shared)
+    meta_file = tmp_path / "cache" / "env" / "current" / "key.json"
+    meta = json.loads(meta_file.read_text())
+    meta["manifest"] = envcache.tree_manifest(entry)
+    meta_file.write_text(json.dumps(meta))
+    rewrite_in_place(shared, b"")
+    store = envcache.DirectoryStore(str(tmp_path / "cache"), str(tmp_path / "app2"))
+    assert store.load(str(tmp_path / "app2" / "venv")) is None
+    assert not os.path.exists(tmp_path / "cache" / "uv-cache" / "archive-v0" / "abc123")
+    assert os.path.exists(other / "six.py")
 
 
 def test_a_step_entry_that_lost_files_is_run_again(tmp_path):
@@ -155,3 +222,32 @@ def test_a_step_entry_that_lost_files_is_run_again(tmp_path):
     again = tmp_path / "build3" / "static"
     assert cache.restore("d1", lambda result: {"static": str(again)}) is None
     assert not os.path.exists(again)  # no partial output left for the step to mix with
+
+
+def test_a_cached_tool_is_checked_against_its_manifest(tmp_path):
+    from runtime.installers import tools
+    from runtime.output import Output
+
+    made = tmp_path / ".tmp-uv" / "uv"
+    (made / "bin").mkdir(parents=True)
+    (made / "bin" / "uv").write_bytes(b"\x7fELF" + b"x" * 100)
+    final = tmp_path / "uv-0.13.9"
+    tools._publish(str(made), str(final))
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") is None
+    # Python writes a tool's __pycache__ as it runs: tolerated; a changed file is not.
+    (final / "bin" / "__pycache__").mkdir()
+    (final / "bin" / "__pycache__" / "x.pyc").write_bytes(b"pyc")
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") is None
+    with open(final / "bin" / "uv", "r+b") as handle:
+        handle.truncate(10)
+    assert tools.tool_problem(str(final), "the cached uv 0.13.9") == (
+        "the cached uv 0.13.9's bin/uv changed since it was saved (size 104 -> 10)"
+    )
+    lines = []
+    out = Output(type("Stream", (), {"write": lambda self, text: lines.append(text), "flush": lambda self: None})())
+    assert not tools._usable(str(final), "the cached uv 0.13.9", out)
+    assert not final.exists()
+    assert (
+        "Warning: the cached uv 0.13.9's bin/uv changed since it was saved (size 104 -> 10): installing it again"
+        in ("".join(lines))
+    )
