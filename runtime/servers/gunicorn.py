@@ -1,4 +1,5 @@
-"""gunicorn: pre-fork workers with threads; static files through WhiteNoise (gunicorn serves none).
+"""gunicorn: pre-fork workers with threads; static files through WhiteNoise (gunicorn serves none),
+and the request body limit through launchpack_wsgi (gunicorn has none).
 
 SIGTERM is gunicorn's own graceful stop: workers finish in-flight requests within
 --graceful-timeout. --reload restarts workers when the app's code changes.
@@ -6,7 +7,7 @@ SIGTERM is gunicorn's own graceful stop: workers finish in-flight requests withi
 
 from __future__ import annotations
 
-from runtime.servers import GRACE_SECONDS, WebApp, join
+from runtime.servers import GRACE_SECONDS, LOADER, WebApp, join
 
 NAME = "gunicorn"
 REQUIREMENTS = {"gunicorn": "gunicorn", "whitenoise": "whitenoise"}
@@ -29,7 +30,8 @@ def web_command(web: WebApp) -> str:
             '--threads "$LAUNCHPACK_THREADS"',
             f"--graceful-timeout {GRACE_SECONDS}",
             web.server_args,
-            web.entry_point(SERVES_STATIC),
+            # Always launchpack_wsgi: gunicorn has no request body limit of its own, so the
+            # loader applies LAUNCHPACK_MAX_REQUEST_BODY around the app, as the others do.
+            LOADER if web.entry_point(SERVES_STATIC) else None,
         ]
     )
-

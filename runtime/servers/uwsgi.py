@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shlex
 
-from runtime.servers import WebApp, join, run_path
+from runtime.servers import LOADER, WebApp, join, run_path
 
 NAME = "uwsgi"
 REQUIREMENTS = {"uwsgi": "uWSGI"}
@@ -51,5 +51,7 @@ def web_command(web: WebApp) -> str:
     if web.has_static:
         url = shlex.quote(web.static_url.rstrip("/") + "=")
         parts.append(f"--static-map {url}{run_path(web.static_root.rstrip('/'))}")
-    parts += [web.server_args, "--module", web.entry_point(SERVES_STATIC)]
+    # Always launchpack_wsgi, which answers 413 above LAUNCHPACK_MAX_REQUEST_BODY: uWSGI's own
+    # --limit-post drops the connection without a response.
+    parts += [web.server_args, "--module", LOADER if web.entry_point(SERVES_STATIC) else None]
     return join(parts)

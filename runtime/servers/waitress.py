@@ -23,6 +23,7 @@ def web_command(web: WebApp) -> str:
             *platform,
             # One process: its threads stand for WEB_CONCURRENCY processes' worth of threads.
             '--threads "$((WEB_CONCURRENCY * LAUNCHPACK_THREADS))"',
+            '--max-request-body-size "$LAUNCHPACK_MAX_REQUEST_BODY"',
             web.server_args,  # before the app: waitress-serve stops reading options there
             web.entry_point(SERVES_STATIC),
         ]

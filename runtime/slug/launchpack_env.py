@@ -79,6 +79,8 @@ MOD_WSGI_VALUES = (
 # the event MPM idle keep-alive ones cost no thread, and clients that trickle their headers are
 # dropped by mod_reqtimeout (--header-timeout, 15-30 s) while 512 threads keep taking others.
 MOD_WSGI_DEFAULTS = {"MAX_CLIENTS": "512"}
+# Request bodies above this get 413 from every server (mod_wsgi's own default, 10 MiB).
+DEFAULT_MAX_REQUEST_BODY = "10485760"
 MOD_WSGI_FLAGS = {"SERVER_STATUS": ("--server-status",), "ENABLE_DEBUGGER": ("--debug-mode", "--enable-debugger")}
 # Values are spliced into the command unquoted (as separate words), so only plain ones pass.
 PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
@@ -270,7 +272,8 @@ def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -
         args.append("--reload-on-changes")
     elif flag(environ, "MOD_WSGI_EMBEDDED_MODE"):
         args.append("--embedded-mode")
-    for name, value in MOD_WSGI_DEFAULTS.items():
+    defaults = {**MOD_WSGI_DEFAULTS, "LIMIT_REQUEST_BODY": max_request_body(environ)}
+    for name, value in defaults.items():
         if not (environ.get("MOD_WSGI_" + name) or "").strip():
             args += ["--" + name.lower().replace("_", "-"), value]
     for name, options in MOD_WSGI_FLAGS.items():
@@ -314,10 +317,33 @@ def mod_wsgi_args(environ: dict[str, str], euid: int | None = None, warn=None) -
     return args
 
 
+def max_request_body(environ: dict[str, str], warn=None) -> str:
+    """LAUNCHPACK_MAX_REQUEST_BODY in bytes, the one limit all four servers apply (413 above it)."""
+    raw = (environ.get("LAUNCHPACK_MAX_REQUEST_BODY") or "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUEST_BODY
+    value = whole_number(raw)
+    if value is None and warn is not None:
+        warn(
+            _catalogue()
+            .RunSettingInvalid(
+                name="LAUNCHPACK_MAX_REQUEST_BODY",
+                value=raw,
+                accepted="the largest request body, in bytes, must be a whole number, 1 or more",
+                default=DEFAULT_MAX_REQUEST_BODY,
+                why="launchpack's default, 10 MiB",
+                example="52428800",
+            )
+            .one_line()
+        )
+    return value or DEFAULT_MAX_REQUEST_BODY
+
+
 def server_settings(environ: dict[str, str]) -> dict[str, str]:
     """What the generated server commands read besides the concurrency."""
     return {
         "LAUNCHPACK_RELOAD": "1" if reload_requested(environ) else "",
+        "LAUNCHPACK_MAX_REQUEST_BODY": max_request_body(environ, warn=_stderr),
         "LAUNCHPACK_MOD_WSGI_ARGS": " ".join(mod_wsgi_args(environ)),
         # Apps written for warpdrive listen on WARPDRIVE_HTTP_PORT: the platform's port.
         "WARPDRIVE_HTTP_PORT": (environ.get("PORT") or "").strip() or "8080",

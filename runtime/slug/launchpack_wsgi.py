@@ -80,8 +80,37 @@ def wrap_static(application, url: str, root: str):
     )
 
 
+def limit_body(application, limit: int):
+    """413 for a request whose declared body is larger than limit (gunicorn has no limit of its
+    own, uWSGI's drops the connection unanswered; mod_wsgi and waitress apply the same
+    LAUNCHPACK_MAX_REQUEST_BODY themselves)."""
+
+    def limited(environ, start_response):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            body = b"Request body too large\n"
+            start_response(
+                "413 Request Entity Too Large",
+                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return application(environ, start_response)
+
+    return limited
+
+
 def build_application():
     launch = load_launch()
+    application = build_served(launch)
+    if launch.get("server") in ("gunicorn", "uwsgi"):
+        return limit_body(application, int(os.environ.get("LAUNCHPACK_MAX_REQUEST_BODY") or 10485760))
+    return application
+
+
+def build_served(launch: dict):
     if launch.get("paste_ini"):
         app_dir = os.environ.get("LAUNCHPACK_APP_DIR") or os.getcwd()
         application = load_paste(os.path.join(app_dir, launch["paste_ini"]))

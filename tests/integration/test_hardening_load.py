@@ -51,3 +51,24 @@ def test_the_default_server_answers_while_slow_clients_hold_connections(heroku: 
         finally:
             for s in held:
                 s.close()
+
+
+def post_status(port: int, length: int, send: int) -> bytes:
+    """The status line for a POST declaring `length` bytes of body, of which `send` are sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(
+            f"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n".encode()
+        )
+        s.sendall(b"x" * send)
+        return s.recv(64).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("server", ["mod_wsgi", "gunicorn", "uwsgi", "waitress"])
+def test_one_request_body_limit_for_every_server(heroku: Heroku, app_copy, warm_caches, server):
+    cache = heroku.copy_cache(warm_caches[server].path) if server == "uwsgi" else heroku.new_cache()
+    slug = heroku.build(app_copy("wsgi_app"), {"LAUNCHPACK_SERVER": server}, cache_dir=cache)
+    assert slug.compile.ok, slug.compile.output
+    with heroku.start(slug, config={"LAUNCHPACK_MAX_REQUEST_BODY": "100000"}) as dyno:
+        dyno.wait_until_serving()
+        assert post_status(dyno.port, 1000, 1000).endswith(b" 200 OK"), dyno.log()
+        assert b" 413 " in post_status(dyno.port, 5_000_000, 0), dyno.log()  # refused before it is sent

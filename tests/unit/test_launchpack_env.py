@@ -115,16 +115,28 @@ def test_mod_wsgi_variables_become_options():
         euid=1000,
         warn=warnings.append,
     )  # fmt: skip
-    assert args == ["--reload-on-changes", "--max-clients", "512", "--server-status", "--maximum-requests", "500"]
+    assert args == [
+        "--reload-on-changes", "--max-clients", "512", "--limit-request-body", "10485760",
+        "--server-status", "--maximum-requests", "500",
+    ]  # fmt: skip
     assert "MOD_WSGI_LOG_LEVEL" in warnings[0]
-    assert env.mod_wsgi_args({}, euid=1000) == ["--max-clients", "512"]
+    limit = ["--limit-request-body", "10485760"]
+    assert env.mod_wsgi_args({}, euid=1000) == ["--max-clients", "512", *limit]
     assert env.mod_wsgi_args({"MOD_WSGI_EMBEDDED_MODE": "1", "MOD_WSGI_ACCESS_LOG": "1"}, euid=1000) == [
         "--access-log",
         "--embedded-mode",
         "--max-clients",
         "512",
+        *limit,
     ]
-    assert env.mod_wsgi_args({"MOD_WSGI_MAX_CLIENTS": "64"}, euid=1000) == ["--max-clients", "64"]
+    assert env.mod_wsgi_args({"MOD_WSGI_MAX_CLIENTS": "64"}, euid=1000) == [*limit, "--max-clients", "64"]
+    assert env.mod_wsgi_args({"LAUNCHPACK_MAX_REQUEST_BODY": "1000"}, euid=1000)[-2:] == [
+        "--limit-request-body",
+        "1000",
+    ]
+    warned = []
+    assert env.max_request_body({"LAUNCHPACK_MAX_REQUEST_BODY": "10MB"}, warn=warned.append) == "10485760"
+    assert "LAUNCHPACK_MAX_REQUEST_BODY='10MB'" in warned[0]
 
 
 def test_mod_wsgi_as_root_runs_apache_processes_as_the_app_owner(tmp_path):
