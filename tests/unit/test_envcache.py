@@ -5,6 +5,7 @@ import os
 import sys
 
 from runtime import envcache, stepcache
+from tests.venv_layout import embedded_venv
 
 
 def key(tmp_path, **overrides):
@@ -85,13 +86,7 @@ def test_a_saved_environment_is_hardlinked_and_read_only(tmp_path):
 
 def saved_entry(tmp_path):
     """A DirectoryStore with one saved environment (embedded interpreter, relative links)."""
-    venv = tmp_path / "app" / "venv"
-    (venv / "interpreter" / "bin").mkdir(parents=True)
-    (venv / "interpreter" / "bin" / "python3.11").write_text("#!/bin/sh\n")
-    (venv / "bin").mkdir()
-    os.symlink("../interpreter/bin/python3.11", venv / "bin" / "python3.11")
-    os.symlink("python3.11", venv / "bin" / "python")
-    os.symlink("python3.11", venv / "bin" / "python3")
+    venv = embedded_venv(tmp_path / "app" / "venv")
     (venv / "lib" / "site-packages" / "django" / "contrib").mkdir(parents=True)
     (venv / "lib" / "site-packages" / "django" / "contrib" / "admin.py").write_text("x = 1\n")
     (venv / "pyvenv.cfg").write_text("home = x\nversion = 3.11.2\n")

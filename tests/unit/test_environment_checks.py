@@ -10,6 +10,7 @@ import pytest
 from runtime import envcache, errors, layout, pipeline
 from runtime.config import ConfigVars
 from runtime.output import Output
+from tests.venv_layout import embedded_venv
 
 
 class RecordingStore:
@@ -21,15 +22,6 @@ class RecordingStore:
 
     def save(self, venv_dir, key):
         self.saved.append(key)
-
-
-def embedded_venv(venv):
-    (venv / "interpreter" / "bin").mkdir(parents=True)
-    (venv / "interpreter" / "bin" / "python3.11").write_text("#!/bin/sh\n")
-    (venv / "bin").mkdir()
-    os.symlink("../interpreter/bin/python3.11", venv / "bin" / "python3.11")
-    os.symlink("python3.11", venv / "bin" / "python")
-    os.symlink("python3.11", venv / "bin" / "python3")
 
 
 @pytest.fixture

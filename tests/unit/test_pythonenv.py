@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from runtime import errors, pythonenv
+from tests.venv_layout import embedded_venv as layout_embedded_venv
 
 
 def test_relocated_venv_scripts_run_after_a_move(tmp_path):
@@ -44,16 +45,7 @@ def test_installed_reads_dist_info(tmp_path):
 
 
 def embedded_venv(root):
-    """A venv laid out as pythonenv.create(embed=True) makes it: bin/python -> python3.11 ->
-    ../interpreter/bin/python3.11 (a file)."""
-    venv = root / "venv"
-    (venv / "interpreter" / "bin").mkdir(parents=True)
-    (venv / "interpreter" / "bin" / "python3.11").write_text("#!/bin/sh\n")
-    (venv / "bin").mkdir()
-    os.symlink("../interpreter/bin/python3.11", venv / "bin" / "python3.11")
-    os.symlink("python3.11", venv / "bin" / "python")
-    os.symlink("python3.11", venv / "bin" / "python3")
-    return venv
+    return layout_embedded_venv(root / "venv")
 
 
 def test_an_embedded_interpreter_reached_by_relative_links_is_fine(tmp_path):
