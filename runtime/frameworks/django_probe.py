@@ -59,6 +59,12 @@ def run_checks() -> dict:
     from django.core.management.base import SystemCheckError
 
     django.setup()
+    from django.db import connections
+
+    # Each database's backend (its driver: psycopg for PostgreSQL), loaded without connecting:
+    # `check` does not load it, and a missing driver would otherwise fail every request.
+    for alias in connections:
+        connections[alias]  # noqa: B018 - creating the wrapper imports the backend
     shown = io.StringIO()
     try:
         call_command("check", stdout=shown, stderr=shown)

@@ -50,3 +50,15 @@ def test_an_editable_git_requirement_says_what_uv_cannot_do(heroku: Heroku, app_
     output = failed(heroku, app)
     assert "requirements.txt, line 1: an editable requirement from Git, which uv cannot install" in output
     assert "remove the '-e '" in output and "LAUNCHPACK_INSTALLER=pip" in output
+
+
+def test_a_database_driver_the_environment_lacks_fails_the_build(heroku: Heroku, app_copy):
+    """`manage.py check` does not load the database backend: without psycopg the build was green
+    and every request that touched the database failed."""
+    app = app_copy("django")
+    with open(os.path.join(app, "mysite", "settings.py"), "a", encoding="utf-8") as handle:
+        handle.write('\nDATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}\n')
+    result = heroku.compile(heroku.stage_app(app), heroku.new_cache())
+    assert result.returncode != 0, result.output
+    assert "Traceback (most recent call last)" not in result.output, result.output
+    assert "Error loading psycopg2 or psycopg module" in result.output
